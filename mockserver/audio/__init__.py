@@ -1,0 +1,53 @@
+"""Shared audio engine: musical features, a deterministic synthesizer, timeline
+sources, encoders and measurement helpers. Pure library: no HTTP, no SQL."""
+
+from .analysis import onset_rate, rms, spectral_centroid
+from .cache import ByteCache
+from .encode import decode, encode_flac, encode_mp3, encode_wav, iter_chunks, iter_wav
+from .features import (
+    TAG_STYLES,
+    Curve,
+    MusicFeatures,
+    TagStyle,
+    features_from_dict,
+    features_from_params,
+    features_from_prompt,
+    features_to_dict,
+    tag_style,
+)
+from .sources import Fitted, MusicSource, Scaled, Silence, Source, Timeline, normalized, peak
+from .synth import SYNTH_VERSION, Note, Piece, plan
+
+__all__ = [
+    "SYNTH_VERSION",
+    "TAG_STYLES",
+    "ByteCache",
+    "Curve",
+    "Fitted",
+    "MusicFeatures",
+    "MusicSource",
+    "Note",
+    "Piece",
+    "Scaled",
+    "Silence",
+    "Source",
+    "TagStyle",
+    "Timeline",
+    "decode",
+    "encode_flac",
+    "encode_mp3",
+    "encode_wav",
+    "features_from_dict",
+    "features_from_params",
+    "features_from_prompt",
+    "features_to_dict",
+    "iter_chunks",
+    "iter_wav",
+    "normalized",
+    "onset_rate",
+    "peak",
+    "plan",
+    "rms",
+    "spectral_centroid",
+    "tag_style",
+]
