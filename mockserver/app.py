@@ -1,0 +1,133 @@
+"""Build the one ASGI app: every provider's spec under its prefix, plus ``/_mock``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+import connexion
+from connexion.options import SwaggerUIOptions
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import auth
+from .admin import admin_app
+from .errors import SpecIndex, install_error_handlers
+from .journal import JournalMiddleware
+from .providers import PROVIDERS, Provider
+from .routing import RouteTableResolver
+from .services import Services
+from .settings import Settings
+from .specs import load_spec
+from .validation import validator_map
+
+
+class PrefixDispatcher:
+    """Send each request to the first app whose path prefix matches; scopes are untouched.
+
+    Each provider is a separate connexion app (with its own error handlers), mounted with
+    its full base path, so nothing rewrites ``path``/``root_path`` on the way in.
+    """
+
+    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp) -> None:
+        # Longest prefix first, so "/musicgen/api/v1" wins over a shorter one.
+        self.routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
+        self.fallback = fallback
+
+    def app_for(self, path: str) -> ASGIApp:
+        """The app that serves ``path``."""
+        for prefix, app in self.routes:
+            if prefix and (path == prefix or path.startswith(prefix + "/")):
+                return app
+        return self.fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan_ok(receive, send)
+            return
+        await self.app_for(scope.get("path", "/"))(scope, receive, send)
+
+
+async def _lifespan_ok(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def server_path(spec: dict) -> str:
+    """The path part of the spec's first server URL ("" for a bare host)."""
+    servers = spec.get("servers") or [{"url": "/"}]
+    return urlparse(servers[0]["url"]).path.rstrip("/")
+
+
+def selected_providers(settings: Settings) -> list[Provider]:
+    """Providers this run serves, in the registry's order."""
+    unknown = set(settings.providers) - set(PROVIDERS)
+    if unknown:
+        raise ValueError(f"unknown provider(s): {', '.join(sorted(unknown))};"
+                         f" known: {', '.join(PROVIDERS)}")
+    names = settings.providers or tuple(PROVIDERS)
+    return [PROVIDERS[n] for n in PROVIDERS if n in names]
+
+
+def base_path(provider: Provider, spec: dict, at_root: bool) -> str:
+    """``/<provider>`` + the spec's server path; only the server path when served at root."""
+    return server_path(spec) if at_root else f"/{provider.name}{server_path(spec)}"
+
+
+def provider_app(
+    provider: Provider, spec: dict, services: Services, base: str
+) -> connexion.AsyncApp:
+    """One connexion app serving one provider's spec at ``base``."""
+    services.store.migrate(provider.schema_sql)
+    check = auth.make_key_check(
+        services.accounts, provider.name, provider.errors.missing_key,
+        provider.invalid_key_message,
+    )
+    app = connexion.AsyncApp(__name__)
+    resolver = RouteTableResolver(provider.handlers(services))
+    resolver.check_matches(spec)
+    app.add_api(
+        spec,
+        base_path=base,
+        resolver=resolver,
+        security_map=auth.security_map(check),
+        validator_map=validator_map(),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
+        validate_responses=False,
+    )
+    install_error_handlers(app, provider.errors, SpecIndex(spec, base))
+    return app
+
+
+def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
+    """The whole server as one ASGI app."""
+    services = services or Services.create(settings)
+    providers = selected_providers(settings)
+    at_root = len(providers) == 1 and len(settings.providers) == 1
+    routes: list[tuple[str, ASGIApp]] = []
+    mounts: list[tuple[str, str]] = []
+    for provider in providers:
+        spec = load_spec(provider.spec)
+        base = base_path(provider, spec, at_root)
+        routes.append((base, provider_app(provider, spec, services, base)))
+        mounts.append((provider.name, base))
+    admin = admin_app(services, mounts)
+    fallback = routes[0][1] if at_root else admin
+    dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback)
+    names = {base: name for name, base in mounts}
+    sensitive = {h for p in providers for h in p.sensitive_headers}
+
+    def provider_for(path: str) -> str | None:
+        for prefix, _ in dispatcher.routes:
+            if prefix != "/_mock" and (path == prefix or path.startswith(prefix + "/")):
+                return names.get(prefix)
+        return providers[0].name if at_root else None
+
+    app = JournalMiddleware(dispatcher, services.store, services.clock, provider_for, sensitive)
+    app.services = services  # type: ignore[attr-defined]  # tests and the CLI reach state here
+    app.mounts = mounts  # type: ignore[attr-defined]
+    return app

@@ -1,0 +1,49 @@
+"""Command line: ``mockserver serve`` (and, later, ``mockserver contract``)."""
+
+from __future__ import annotations
+
+import click
+import uvicorn
+
+from .app import create_app
+from .providers import PROVIDERS
+from .settings import DEFAULT_STATE_PATH, Settings, load_config
+
+
+@click.group()
+def main() -> None:
+    """Local stand-in for AI music-generation APIs."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--provider", "providers", multiple=True, type=click.Choice(list(PROVIDERS)),
+              help="Serve only this provider (repeatable); exactly one is served at the root.")
+@click.option("--state", "state_path", default=DEFAULT_STATE_PATH, show_default=True,
+              help="SQLite state file, or :memory:.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seed for every id, hash and sound.")
+@click.option("--api-key", "api_keys", multiple=True,
+              help="Accept only this key (repeatable); default: any non-empty key.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="YAML config file (keys, balances, origins).")
+def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, seed: int,
+          api_keys: tuple[str, ...], config_path: str | None) -> None:
+    """Start the mock server."""
+    config = load_config(config_path)
+    settings = Settings(
+        host=host, port=port, providers=providers, state_path=state_path,
+        seed=int(config.get("seed", seed)) if seed == 0 else seed,
+        api_keys=api_keys, config=config,
+    )
+    app = create_app(settings)
+    for name, base in app.mounts:
+        click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
+    click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
+    click.echo(f"state: {state_path}   seed: {settings.seed}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared machinery for time and work that happens later: the clock (jobs, webhooks follow)."""

@@ -1,0 +1,36 @@
+"""What a provider declares to be served: its spec, handlers, error format and key checks.
+
+Every provider is a room of the same shape: ``specs/<name>.yaml``, a ``handlers`` module
+building the (method, path) table, and a ``model`` module with its domain rules and tables.
+The shared machinery never imports a provider; the registry in ``providers/__init__`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import ErrorFormat
+from ..routing import Route
+
+if TYPE_CHECKING:
+    from ..services import Services
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A provider's declaration, read by ``app.create_app``."""
+
+    name: str
+    """URL prefix and config section name, e.g. ``muzaic``."""
+    spec: str
+    """Spec file stem in ``specs/``."""
+    errors: ErrorFormat
+    invalid_key_message: str
+    handlers: Callable[["Services"], Mapping[Route, Callable[..., object]]]
+    """Build the handler table for one server's services."""
+    schema_sql: str = ""
+    """DDL (``CREATE TABLE IF NOT EXISTS``) for the provider's own tables."""
+    sensitive_headers: tuple[str, ...] = ("authorization",)
+    """Headers redacted in the request journal."""

@@ -1,0 +1,171 @@
+"""Muzaic's HTTP operations: take the validated body, ask the machinery, shape the answer."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from connexion import request
+from starlette.responses import Response
+
+from ...audio import encode_mp3
+from ...errors import ApiError
+from ...routing import Route
+from ...services import Services
+from .model import (
+    API_VERSION, SAMPLE_RATE, Library, execution_time, soundtrack_file_recipe, tag_catalogue,
+    tag_warnings, check_params, tokens_for,
+)
+
+PROVIDER = "muzaic"
+TOKENS = "tokens"
+
+
+class MuzaicHandlers:
+    """One method per operation in ``specs/muzaic.yaml``."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.library = Library(services.store, services.seed)
+
+    # --- helpers -----------------------------------------------------------------------
+    def _mp3(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
+        return self.services.audio_cache.get_or_create(
+            f"muzaic:{cache_key}.mp3", lambda: encode_mp3(self.library.file_source(recipe))
+        )
+
+    def _check_origin(self, origin: str, key: str) -> None:
+        origins = self.services.settings.provider_config(PROVIDER).get("origins")
+        if origins is None:
+            return  # no origin configuration: every origin is open, as every key is
+        rule = origins.get(origin)
+        if rule is None:
+            raise ApiError(403, f"origin {origin!r} is not configured for this API")
+        if key not in {str(k) for k in rule.get("keys") or []}:
+            raise ApiError(403, f"this API key is not valid for origin {origin!r}")
+        if "/soundtrack" not in (rule.get("endpoints") or []):
+            raise ApiError(403, f"endpoint /soundtrack is not allowed for origin {origin!r}")
+
+    def _result_url(self, name: str) -> str:
+        base = str(request.url).split("?")[0].rsplit("/", 1)[0]
+        day = self.services.clock.utcnow().strftime("%Y-%m-%d")
+        return f"{base}/result/{day}/{name}"
+
+    # --- operations --------------------------------------------------------------------
+    def soundtrack(self, body: dict[str, Any], user: str) -> dict[str, Any]:
+        """POST /soundtrack: render regions into one MP3, returned base64-encoded."""
+        plan = self.library.plan_soundtrack(body)
+        tokens = tokens_for(plan.seconds)
+        self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
+        now = self.services.clock.isoformat()
+        self.library.save_regions(plan.regions, now)
+        recipe = soundtrack_file_recipe(plan)
+        file_hash = self.library.region_hash(recipe)
+        self.library.save_file(f"st_{file_hash}.mp3", recipe, plan.seconds, now)
+        mp3 = self._mp3(f"st_{file_hash}", recipe)
+        return {
+            "apiVersion": API_VERSION,
+            "status": plan.status,
+            "regions": len(plan.regions),
+            "regionHashes": [r.hash for r in plan.regions],
+            "audioDuration": plan.seconds,
+            "mp3": base64.b64encode(mp3).decode("ascii"),
+            "tokensUsed": tokens,
+        }
+
+    def soundtrack_for_origin(self, origin: str, body: dict[str, Any], user: str) -> dict:
+        """POST /soundtrack/{origin}: the same, for a key and endpoint allowed for ``origin``."""
+        self._check_origin(origin, user)
+        return self.soundtrack(body, user)
+
+    def single_file(self, user: str, body: Any = None) -> dict[str, Any]:
+        """POST /singleFile: one generated region; the MP3 is served at the returned URL."""
+        body = body if isinstance(body, dict) else {}  # the body is optional (docs)
+        seconds = float(body.get("duration", 60))
+        params = body.get("params")
+        tags = body.get("tags") or []
+        check_params(params, "body")
+        recipe = self.library.generate_recipe(params, tags, seconds, smart=False)
+        region_hash = self.library.region_hash(recipe)
+        tokens = tokens_for(seconds)
+        self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
+        now = self.services.clock.isoformat()
+        from .model import Region  # local: only this operation builds a bare region
+        self.library.save_regions(
+            [Region(0, 0, round(seconds * SAMPLE_RATE), recipe, region_hash)], now)
+        self.library.save_file(f"{region_hash}.mp3", {"kind": "region", "hash": region_hash},
+                               seconds, now)
+        notes = tag_warnings(tags) + (["completed"] if params else ["no params object"])
+        return {
+            "apiVersion": API_VERSION,
+            "mp3": self._result_url(f"{region_hash}.mp3"),
+            "hash": region_hash,
+            "status": " | ".join(notes),
+            "tokensUsed": tokens,
+            "executionTime": execution_time(seconds),
+            "audioDuration": round(seconds * SAMPLE_RATE) / SAMPLE_RATE,
+        }
+
+    def audio_from_hash(self, body: dict[str, Any], user: str) -> dict[str, Any]:
+        """POST /audioFromHash: the MP3 of a region made earlier."""
+        region_hash = body["sourceHash"]
+        recipe = self.library.region_recipe(region_hash)
+        if recipe is None:
+            raise ApiError(404, f"sourceHash {region_hash!r} not found")
+        seconds = recipe["seconds"]
+        tokens = tokens_for(seconds)
+        self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
+        mp3 = self._mp3(region_hash, {"kind": "region", "hash": region_hash})
+        return {
+            "apiVersion": API_VERSION,
+            "mp3": base64.b64encode(mp3).decode("ascii"),
+            "audioDuration": round(seconds * SAMPLE_RATE) / SAMPLE_RATE,
+            "tokensUsed": tokens,
+            "executionTime": execution_time(seconds),
+        }
+
+    def get_tags(self, user: str) -> dict[str, Any]:
+        """GET /getTags: the tag catalogue."""
+        return tag_catalogue()
+
+    def account_details(self, user: str) -> dict[str, Any]:
+        """GET /accountDetails: balance and usage of the caller's account."""
+        account = self.services.accounts.get_or_create(PROVIDER, user)
+        created = account.created_at
+        expires = f"{int(created[:4]) + 1}{created[4:]}"
+        return {
+            "accountId": account.id,
+            "name": account.name,
+            "tokensRemaining": account.balance,
+            "tokensUsed": account.used,
+            "plan": "mock",
+            "expiresAt": expires,
+            "createdAt": created,
+            "apiVersion": API_VERSION,
+            "freeTokensAvailable": 0,
+            "totalUsedTokens": account.used,
+            "currentBalance": account.balance,
+        }
+
+    def result_file(self, date: str, file: str) -> Response:
+        """GET /result/{date}/{file}: an MP3 made by singleFile or soundtrack."""
+        recipe = self.library.file_recipe(file)
+        if recipe is None:
+            raise ApiError(404, f"result file {file!r} not found")
+        data = self._mp3(file.removesuffix(".mp3"), recipe)
+        return Response(data, media_type="audio/mpeg")
+
+
+def handler_table(services: Services) -> Mapping[Route, Callable[..., Any]]:
+    """The (method, path) table for ``specs/muzaic.yaml``."""
+    h = MuzaicHandlers(services)
+    return {
+        ("POST", "/soundtrack"): h.soundtrack,
+        ("POST", "/soundtrack/{origin}"): h.soundtrack_for_origin,
+        ("POST", "/singleFile"): h.single_file,
+        ("POST", "/audioFromHash"): h.audio_from_hash,
+        ("GET", "/getTags"): h.get_tags,
+        ("GET", "/accountDetails"): h.account_details,
+        ("GET", "/result/{date}/{file}"): h.result_file,
+    }

@@ -1,0 +1,53 @@
+"""One settings object for a server run: where it listens, what it serves, how it behaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_STATE_PATH = ".mockserver/state.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a server needs to know; built by the CLI or by tests."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    providers: tuple[str, ...] = ()
+    """Providers to serve; empty means all. Exactly one is served at the root."""
+    state_path: str = DEFAULT_STATE_PATH
+    """SQLite file; ``:memory:`` keeps state in memory (tests)."""
+    seed: int = 0
+    api_keys: tuple[str, ...] = ()
+    """When given (or listed in the config file), only these keys are accepted."""
+    config: dict[str, Any] = field(default_factory=dict)
+    """Parsed YAML config file (see README, "Configuration")."""
+
+    def provider_config(self, provider: str) -> dict[str, Any]:
+        """The ``providers.<name>`` section of the config file, or an empty dict."""
+        section = (self.config.get("providers") or {}).get(provider) or {}
+        if not isinstance(section, dict):
+            raise ValueError(f"config: providers.{provider} must be a mapping")
+        return section
+
+    def allowed_keys(self, provider: str) -> frozenset[str] | None:
+        """Keys accepted for a provider, or None when any non-empty key is accepted."""
+        keys = set(self.api_keys)
+        keys.update(str(k) for k in self.config.get("api_keys") or [])
+        keys.update(str(k) for k in self.provider_config(provider).get("api_keys") or [])
+        return frozenset(keys) if keys else None
+
+
+def load_config(path: str | Path | None) -> dict[str, Any]:
+    """Read a YAML config file; a missing path means no config."""
+    if path is None:
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {path}: the top level must be a mapping")
+    return data

@@ -1,0 +1,15 @@
+"""Test-wide setup: hypothesis profiles and the live-server fixtures."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+pytest_plugins = ["server_fixtures"]
+
+_slow_ok = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=15, deadline=None, suppress_health_check=_slow_ok)
+settings.register_profile("thorough", max_examples=200, deadline=None,
+                          suppress_health_check=_slow_ok)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

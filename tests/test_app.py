@@ -1,0 +1,75 @@
+"""The server as a whole: admin API, journal redaction, mounting, CLI, Swagger UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from live import LiveServer, ServerProcess
+from mockserver.settings import Settings
+
+
+def test_health_lists_every_provider(tmp_path: Path) -> None:
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"))) as live:
+        health = httpx.get(live.url + "/_mock/health").json()
+    assert health["status"] == "ok"
+    assert health["providers"]["muzaic"] == "/muzaic"
+    assert health["state"] == "file"
+
+
+def test_journal_records_requests_with_keys_redacted(tmp_path: Path) -> None:
+    secret = "very-secret-key-123"
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"))) as live:
+        httpx.get(live.url + "/muzaic/getTags", headers={"MuzaicAPI-Secret-Key": secret})
+        httpx.post(live.url + "/muzaic/soundtrack", content=b"{", headers={
+            "MuzaicAPI-Secret-Key": secret, "Content-Type": "application/json"})
+        journal = httpx.get(live.url + "/_mock/journal").json()["entries"]
+        dump = httpx.get(live.url + "/_mock/journal").text
+    assert [(e["method"], e["path"], e["status"]) for e in journal[:2]] == [
+        ("POST", "/muzaic/soundtrack", 400), ("GET", "/muzaic/getTags", 200)]
+    assert journal[0]["provider"] == "muzaic" and journal[0]["body"] == "{"
+    assert secret not in dump
+    assert journal[0]["headers"]["muzaicapi-secret-key"].startswith("ver…")
+
+
+def test_reset_wipes_state(tmp_path: Path) -> None:
+    key = {"MuzaicAPI-Secret-Key": "k"}
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"))) as live:
+        made = httpx.post(live.url + "/muzaic/singleFile", json={"duration": 1}, headers=key).json()
+        assert httpx.post(live.url + "/_mock/reset").status_code == 200
+        after = httpx.post(live.url + "/muzaic/audioFromHash", headers=key,
+                           json={"sourceHash": made["hash"]})
+        journal = httpx.get(live.url + "/_mock/journal").json()["entries"]
+    assert after.status_code == 404
+    assert len(journal) == 1
+
+
+def test_single_provider_is_served_at_the_root(tmp_path: Path) -> None:
+    key = {"MuzaicAPI-Secret-Key": "k"}
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"), providers=("muzaic",))) as live:
+        tags = httpx.get(live.url + "/getTags", headers=key)
+        prefixed = httpx.get(live.url + "/muzaic/getTags", headers=key)
+        made = httpx.post(live.url + "/singleFile", json={"duration": 1}, headers=key).json()
+        audio = httpx.get(made["mp3"])
+    assert tags.status_code == 200
+    assert prefixed.status_code == 404
+    assert made["mp3"].startswith(live.url + "/result/")
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/mpeg"
+
+
+def test_spec_and_swagger_ui_are_served(server: LiveServer) -> None:
+    spec = httpx.get(server.url + "/muzaic/openapi.json")
+    ui = httpx.get(server.url + "/muzaic/ui/", follow_redirects=True)
+    assert spec.status_code == 200 and "/soundtrack" in spec.json()["paths"]
+    assert ui.status_code == 200 and "swagger" in ui.text.lower()
+
+
+def test_cli_serves_and_prints_base_urls(tmp_path: Path) -> None:
+    with ServerProcess(["--state", str(tmp_path / "s.db"), "--provider", "muzaic"],
+                       cwd=tmp_path) as proc:
+        response = httpx.get(proc.url + "/getTags", headers={"MuzaicAPI-Secret-Key": "k"})
+    assert response.status_code == 200
+    assert proc.proc is not None and proc.proc.stdout is not None
+    printed = proc.proc.stdout.read().decode()
+    assert f"http://127.0.0.1:{proc.port}/" in printed and "muzaic" in printed
