@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ from starlette.responses import Response
 
 from ...audio import encode_mp3
 from ...errors import ApiError
+from ...responses import b64, json_with_blob
 from ...routing import Route
 from ...services import Services
 from .model import (
@@ -35,6 +35,11 @@ class MuzaicHandlers:
             f"muzaic:{cache_key}.mp3", lambda: encode_mp3(self.library.file_source(recipe))
         )
 
+    def _mp3_b64(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
+        return self.services.audio_cache.get_or_create(
+            f"muzaic:{cache_key}.mp3.b64", lambda: b64(self._mp3(cache_key, recipe))
+        )
+
     def _check_origin(self, origin: str, key: str) -> None:
         origins = self.services.settings.provider_config(PROVIDER).get("origins")
         if origins is None:
@@ -53,7 +58,7 @@ class MuzaicHandlers:
         return f"{base}/result/{day}/{name}"
 
     # --- operations --------------------------------------------------------------------
-    def soundtrack(self, body: dict[str, Any], user: str) -> dict[str, Any]:
+    def soundtrack(self, body: dict[str, Any], user: str) -> Response:
         """POST /soundtrack: render regions into one MP3, returned base64-encoded."""
         plan = self.library.plan_soundtrack(body)
         tokens = tokens_for(plan.seconds)
@@ -63,18 +68,17 @@ class MuzaicHandlers:
         recipe = soundtrack_file_recipe(plan)
         file_hash = self.library.region_hash(recipe)
         self.library.save_file(f"st_{file_hash}.mp3", recipe, plan.seconds, now)
-        mp3 = self._mp3(f"st_{file_hash}", recipe)
-        return {
+        fields = {
             "apiVersion": API_VERSION,
             "status": plan.status,
             "regions": len(plan.regions),
             "regionHashes": [r.hash for r in plan.regions],
             "audioDuration": plan.seconds,
-            "mp3": base64.b64encode(mp3).decode("ascii"),
             "tokensUsed": tokens,
         }
+        return json_with_blob(fields, "mp3", self._mp3_b64(f"st_{file_hash}", recipe))
 
-    def soundtrack_for_origin(self, origin: str, body: dict[str, Any], user: str) -> dict:
+    def soundtrack_for_origin(self, origin: str, body: dict[str, Any], user: str) -> Response:
         """POST /soundtrack/{origin}: the same, for a key and endpoint allowed for ``origin``."""
         self._check_origin(origin, user)
         return self.soundtrack(body, user)
@@ -107,7 +111,7 @@ class MuzaicHandlers:
             "audioDuration": round(seconds * SAMPLE_RATE) / SAMPLE_RATE,
         }
 
-    def audio_from_hash(self, body: dict[str, Any], user: str) -> dict[str, Any]:
+    def audio_from_hash(self, body: dict[str, Any], user: str) -> Response:
         """POST /audioFromHash: the MP3 of a region made earlier."""
         region_hash = body["sourceHash"]
         recipe = self.library.region_recipe(region_hash)
@@ -116,14 +120,14 @@ class MuzaicHandlers:
         seconds = recipe["seconds"]
         tokens = tokens_for(seconds)
         self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
-        mp3 = self._mp3(region_hash, {"kind": "region", "hash": region_hash})
-        return {
+        fields = {
             "apiVersion": API_VERSION,
-            "mp3": base64.b64encode(mp3).decode("ascii"),
             "audioDuration": round(seconds * SAMPLE_RATE) / SAMPLE_RATE,
             "tokensUsed": tokens,
             "executionTime": execution_time(seconds),
         }
+        mp3 = self._mp3_b64(region_hash, {"kind": "region", "hash": region_hash})
+        return json_with_blob(fields, "mp3", mp3)
 
     def get_tags(self, user: str) -> dict[str, Any]:
         """GET /getTags: the tag catalogue."""
