@@ -5,12 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .errors import ApiError
 from .journal import read_journal
 from .services import Services
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return body
+
+
+def _limit(request: Request) -> int:
+    try:
+        return max(1, min(int(request.query_params.get("limit", "100")), 10_000))
+    except ValueError:
+        raise ApiError(400, "limit must be an integer") from None
 
 
 def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlette:
@@ -37,20 +60,65 @@ def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlett
             )}:
                 conn.execute("DELETE FROM sqlite_sequence")
         services.audio_cache.clear()
+        services.rate_limits.reset()
         return JSONResponse({"reset": sorted(tables)})
 
     async def journal(request: Request) -> JSONResponse:
-        try:
-            limit = max(1, min(int(request.query_params.get("limit", "100")), 10_000))
-        except ValueError:
-            return JSONResponse({"error": "limit must be an integer"}, status_code=400)
-        entries = read_journal(services.store, limit, request.query_params.get("provider"))
+        entries = read_journal(services.store, _limit(request),
+                               request.query_params.get("provider"))
         return JSONResponse({"entries": entries})
+
+    async def clock(_request: Request) -> JSONResponse:
+        return JSONResponse(services.clock.describe())
+
+    async def advance(request: Request) -> JSONResponse:
+        seconds = (await _json_object(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 1e9:
+            raise ApiError(400, "seconds must be a number from 0 to 1e9")
+        services.clock.advance(float(seconds))
+        return JSONResponse(services.clock.describe())
+
+    async def webhooks(request: Request) -> JSONResponse:
+        deliveries = services.webhooks.list(request.query_params.get("provider"), _limit(request))
+        return JSONResponse({"deliveries": [d.describe() for d in deliveries]})
+
+    async def failures(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse({"rules": services.failures.list()})
+        body = await _json_object(request)
+        provider, count, match = body.get("provider"), body.get("count", 1), body.get("match", "")
+        if provider not in {name for name, _ in mounts}:
+            raise ApiError(400, f"provider must be one of {[n for n, _ in mounts]}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ApiError(400, "count must be a positive integer")
+        if not isinstance(match, str):
+            raise ApiError(400, "match must be a string")
+        rule = services.failures.add(provider, count, match)
+        return JSONResponse({"id": rule, "provider": provider, "count": count, "match": match},
+                            status_code=201)
+
+    async def files(request: Request) -> Response:
+        # Rendering a long file takes seconds: off the event loop, so other requests go on.
+        data, media_type = await run_in_threadpool(
+            services.files.fetch,
+            request.path_params["provider"], request.path_params["name"],
+            request.query_params.get("expires"), request.query_params.get("signature"))
+        return Response(data, media_type=media_type)
+
+    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return _error(exc.status, exc.message)
 
     return Starlette(
         routes=[
             Route("/_mock/health", health, methods=["GET"]),
             Route("/_mock/reset", reset, methods=["POST"]),
             Route("/_mock/journal", journal, methods=["GET"]),
-        ]
+            Route("/_mock/clock", clock, methods=["GET"]),
+            Route("/_mock/clock/advance", advance, methods=["POST"]),
+            Route("/_mock/webhooks", webhooks, methods=["GET"]),
+            Route("/_mock/failures", failures, methods=["GET", "POST"]),
+            Route("/_mock/files/{provider}/{name}", files, methods=["GET"]),
+        ],
+        exception_handlers={ApiError: on_api_error},
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlparse
 
 import connexion
@@ -13,6 +15,7 @@ from . import auth
 from .admin import admin_app
 from .errors import SpecIndex, install_error_handlers
 from .journal import JournalMiddleware
+from .limits import RateLimitMiddleware, key_reader
 from .providers import PROVIDERS, Provider
 from .routing import RouteTableResolver
 from .services import Services
@@ -28,10 +31,12 @@ class PrefixDispatcher:
     its full base path, so nothing rewrites ``path``/``root_path`` on the way in.
     """
 
-    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp) -> None:
+    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp,
+                 background: Callable[[], Awaitable[None]]) -> None:
         # Longest prefix first, so "/musicgen/api/v1" wins over a shorter one.
         self.routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
         self.fallback = fallback
+        self.background = background
 
     def app_for(self, path: str) -> ASGIApp:
         """The app that serves ``path``."""
@@ -42,19 +47,25 @@ class PrefixDispatcher:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan_ok(receive, send)
+            await self._lifespan(receive, send)
             return
         await self.app_for(scope.get("path", "/"))(scope, receive, send)
 
-
-async def _lifespan_ok(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Run the background loops (jobs, webhooks) for as long as the server runs."""
+        task: asyncio.Task[None] | None = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                task = asyncio.create_task(self.background())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 def server_path(spec: dict) -> str:
@@ -78,9 +89,7 @@ def base_path(provider: Provider, spec: dict, at_root: bool) -> str:
     return server_path(spec) if at_root else f"/{provider.name}{server_path(spec)}"
 
 
-def provider_app(
-    provider: Provider, spec: dict, services: Services, base: str
-) -> connexion.AsyncApp:
+def provider_app(provider: Provider, spec: dict, services: Services, base: str) -> ASGIApp:
     """One connexion app serving one provider's spec at ``base``."""
     services.store.migrate(provider.schema_sql)
     check = auth.make_key_check(
@@ -100,7 +109,22 @@ def provider_app(
         validate_responses=False,
     )
     install_error_handlers(app, provider.errors, SpecIndex(spec, base))
-    return app
+    return with_rate_limit(app, provider, spec, services)
+
+
+def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
+                    services: Services) -> ASGIApp:
+    """Wrap a provider app in its rate limit (documented default or config), if any."""
+    configured = services.settings.provider_config(provider.name).get("rate_limit")
+    limit = provider.rate_limit
+    if configured is not None:
+        limit = (int(configured["requests"]), float(configured.get("window_seconds", 60)))
+    if limit is None:
+        return app
+    return RateLimitMiddleware(
+        app, provider=provider.name, limiter=services.rate_limits, requests=limit[0],
+        window=limit[1], read_key=key_reader(spec), errors=provider.errors,
+        headers=provider.rate_limit_headers)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
@@ -117,7 +141,8 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         mounts.append((provider.name, base))
     admin = admin_app(services, mounts)
     fallback = routes[0][1] if at_root else admin
-    dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback)
+    dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
+                                  services.run_background)
     names = {base: name for name, base in mounts}
     sensitive = {h for p in providers for h in p.sensitive_headers}
 

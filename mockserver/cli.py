@@ -27,21 +27,27 @@ def main() -> None:
 @click.option("--api-key", "api_keys", multiple=True,
               help="Accept only this key (repeatable); default: any non-empty key.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-              help="YAML config file (keys, balances, origins).")
+              help="YAML config file (keys, balances, origins, webhooks).")
+@click.option("--clock", "clock_mode", default="real", show_default=True,
+              type=click.Choice(["real", "instant", "manual"]),
+              help="How jobs move: real time, at once, or only on POST /_mock/clock/advance.")
+@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="Run jobs this many times faster than realistic (real clock).")
 def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, seed: int,
-          api_keys: tuple[str, ...], config_path: str | None) -> None:
+          api_keys: tuple[str, ...], config_path: str | None, clock_mode: str,
+          speed: float) -> None:
     """Start the mock server."""
     config = load_config(config_path)
     settings = Settings(
         host=host, port=port, providers=providers, state_path=state_path,
         seed=int(config.get("seed", seed)) if seed == 0 else seed,
-        api_keys=api_keys, config=config,
+        api_keys=api_keys, config=config, clock=clock_mode, speed=speed,
     )
     app = create_app(settings)
     for name, base in app.mounts:
         click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
-    click.echo(f"state: {state_path}   seed: {settings.seed}")
+    click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from .accounts import Accounts
 from .audio.cache import ByteCache
+from .files import FileLinks
 from .jobs.clock import Clock
+from .jobs.engine import JobEngine
+from .jobs.idempotency import Idempotency
+from .jobs.outcomes import FailureRules
+from .jobs.ratelimit import RateLimiter
+from .jobs.tasks import TaskStore
+from .jobs.webhooks import Webhooks
 from .settings import Settings
 from .store import Store
 
@@ -15,26 +23,53 @@ AUDIO_CACHE_BYTES = 256 * 1024 * 1024
 
 @dataclass
 class Services:
-    """State, time, accounts and the audio cache of one server run."""
+    """State, time, accounts, jobs and the audio cache of one server run."""
 
     settings: Settings
     store: Store
     clock: Clock
     accounts: Accounts
     audio_cache: ByteCache
+    tasks: TaskStore
+    webhooks: Webhooks
+    jobs: JobEngine
+    idempotency: Idempotency
+    rate_limits: RateLimiter
+    failures: FailureRules
+    files: FileLinks
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         """Open the state file and build the shared pieces."""
         store = Store(settings.state_path)
-        clock = Clock()
+        clock = Clock(settings.clock, settings.speed, store)
+        hooks = settings.webhook_config()
+        webhooks = Webhooks(
+            store, clock,
+            max_attempts=int(hooks.get("attempts", 5)),
+            backoff_seconds=float(hooks.get("backoff_seconds", 1.0)),
+            timeout_seconds=float(hooks.get("timeout_seconds", 10.0)),
+            allow_public=bool(hooks.get("allow_public", False)),
+        )
+        tasks = TaskStore(store)
         return cls(
             settings=settings,
             store=store,
             clock=clock,
             accounts=Accounts(store, settings, clock),
             audio_cache=ByteCache(AUDIO_CACHE_BYTES),
+            tasks=tasks,
+            webhooks=webhooks,
+            jobs=JobEngine(tasks, clock, webhooks),
+            idempotency=Idempotency(store),
+            rate_limits=RateLimiter(clock),
+            failures=FailureRules(store),
+            files=FileLinks(settings.seed, clock),
         )
+
+    async def run_background(self) -> None:
+        """The background loops: the job engine and the webhook sender (until cancelled)."""
+        await asyncio.gather(self.jobs.run(), self.webhooks.run())
 
     @property
     def seed(self) -> int:

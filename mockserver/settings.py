@@ -26,6 +26,17 @@ class Settings:
     """When given (or listed in the config file), only these keys are accepted."""
     config: dict[str, Any] = field(default_factory=dict)
     """Parsed YAML config file (see README, "Configuration")."""
+    clock: str = "real"
+    """``real``, ``instant`` or ``manual`` (see ``jobs/clock.py``)."""
+    speed: float = 1.0
+    """How much faster than realistic jobs run on the real clock."""
+
+    def webhook_config(self) -> dict[str, Any]:
+        """The ``webhooks`` section of the config file."""
+        section = self.config.get("webhooks") or {}
+        if not isinstance(section, dict):
+            raise ValueError("config: webhooks must be a mapping")
+        return section
 
     def provider_config(self, provider: str) -> dict[str, Any]:
         """The ``providers.<name>`` section of the config file, or an empty dict."""

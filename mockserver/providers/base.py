@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ErrorFormat
+from ..jobs.ratelimit import Decision
+from ..limits import retry_after_only
 from ..routing import Route
 
 if TYPE_CHECKING:
@@ -34,3 +36,8 @@ class Provider:
     """DDL (``CREATE TABLE IF NOT EXISTS``) for the provider's own tables."""
     sensitive_headers: tuple[str, ...] = ("authorization",)
     """Headers redacted in the request journal."""
+    rate_limit: tuple[int, float] | None = None
+    """Documented default limit: (requests, window seconds) per key; None for no limit.
+    The config's ``providers.<name>.rate_limit`` overrides it."""
+    rate_limit_headers: Callable[[Decision], dict[str, str]] = retry_after_only
+    """Headers the provider documents for its limits (on every response or on 429s)."""

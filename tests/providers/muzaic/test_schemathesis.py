@@ -23,6 +23,7 @@ def test_schemathesis_finds_no_failures(tmp_path: Path) -> None:
             [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run",
              f"{live.url}/muzaic/openapi.json", "--checks", "all", "--mode", "all",
              "-n", EXAMPLES, "--seed", "1", "--workers", "2", "--no-color",
+             "--request-timeout", "120",
              "-H", f"MuzaicAPI-Secret-Key: {KEY}",
              "--report", "junit", "--report-dir", str(tmp_path / "report")],
             capture_output=True, text=True, cwd=tmp_path, timeout=600,

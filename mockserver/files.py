@@ -1,0 +1,62 @@
+"""Audio files the mock serves for asynchronous providers, behind signed, expiring URLs.
+
+``GET /_mock/files/<provider>/<name>?expires=<unix>&signature=<hex>``: the signature is an
+HMAC of provider, name and expiry with a key derived from the seed, so a URL cannot be
+forged or extended; after ``expires`` (on the mock's clock) it is refused. Providers
+register a renderer that turns a file name into bytes (rendered on demand, cached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from .errors import ApiError
+from .jobs.clock import Clock
+
+Renderer = Callable[[str], tuple[bytes, str] | None]
+
+
+class FileLinks:
+    """Signed URLs and the renderers behind them."""
+
+    def __init__(self, seed: int, clock: Clock) -> None:
+        self._key = hashlib.sha256(f"mockserver-files:{seed}".encode()).digest()
+        self._clock = clock
+        self._renderers: dict[str, Renderer] = {}
+
+    def register(self, provider: str, renderer: Renderer) -> None:
+        """Serve ``provider``'s files with ``renderer(name) -> (bytes, media type) | None``."""
+        self._renderers[provider] = renderer
+
+    def _sign(self, provider: str, name: str, expires: int) -> str:
+        message = f"{provider}/{name}/{expires}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+
+    def url(self, origin: str, provider: str, name: str, ttl_seconds: float) -> tuple[str, int]:
+        """A signed URL valid for ``ttl_seconds`` of mock time, and its expiry (unix s)."""
+        expires = int(self._clock.now() + ttl_seconds)
+        query = urlencode({"expires": expires, "signature": self._sign(provider, name, expires)})
+        return f"{origin}/_mock/files/{provider}/{name}?{query}", expires
+
+    def fetch(self, provider: str, name: str, expires: str | None,
+              signature: str | None) -> tuple[bytes, str]:
+        """The file's bytes and media type, or an ApiError (403 bad or expired, 404 unknown)."""
+        renderer = self._renderers.get(provider)
+        if renderer is None:
+            raise ApiError(404, f"no files for provider {provider!r}")
+        try:
+            expiry = int(expires or "")
+        except ValueError:
+            raise ApiError(403, "missing or malformed expires parameter") from None
+        good = self._sign(provider, name, expiry)
+        if not signature or not hmac.compare_digest(good, signature):
+            raise ApiError(403, "signature does not match")
+        if self._clock.now() >= expiry:
+            raise ApiError(403, "URL expired; fetch the resource again for a fresh URL")
+        found = renderer(name)
+        if found is None:
+            raise ApiError(404, f"no file {name!r}")
+        return found

@@ -1,0 +1,218 @@
+"""Webhook deliveries: queued in SQLite, sent in the background, retried with backoff.
+
+Deliveries never slow a request: handlers only enqueue; an asyncio loop sends them with
+httpx, each attempt in its own task. Every attempt is recorded (``GET /_mock/webhooks``).
+Pending deliveries survive a restart (at-least-once: receivers dedupe on the message id).
+By default only loopback and private addresses are targets; the mock never resolves names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from ..store import Store
+from .clock import Clock
+
+logger = logging.getLogger("mockserver.webhooks")
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body BLOB NOT NULL,
+    headers TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts TEXT NOT NULL,
+    next_at REAL NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (state, next_at);
+"""
+
+PENDING, DELIVERED, FAILED, BLOCKED = "pending", "delivered", "failed", "blocked"
+
+
+def standard_webhook_headers(secret: str, message_id: str, timestamp: int,
+                             body: bytes) -> dict[str, str]:
+    """Standard Webhooks headers: id, timestamp and ``v1,<base64 HMAC-SHA256>`` signature."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {"webhook-id": message_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": f"v1,{signature}"}
+
+
+def target_refusal(url: str, allow_public: bool) -> str | None:
+    """Why ``url`` may not be called, or None. Names other than localhost are not resolved."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return f"not an http(s) URL: {url!r}"
+    if allow_public:
+        return None
+    host = parsed.hostname
+    if host == "localhost":
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return (f"{host!r} is a name, and only loopback or private addresses are webhook"
+                " targets by default (config webhooks.allow_public: true allows others)")
+    if address.is_loopback or address.is_private:
+        return None
+    return (f"{host} is a public address; only loopback or private addresses are webhook"
+            " targets by default (config webhooks.allow_public: true allows others)")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook and its attempts so far."""
+
+    id: int
+    provider: str
+    task_id: str
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    state: str
+    attempts: list[dict[str, Any]]
+    next_at: float
+
+    def describe(self) -> dict[str, Any]:
+        """The admin view of a delivery."""
+        try:
+            payload: Any = json.loads(self.body)
+        except ValueError:
+            payload = self.body.decode("utf-8", "replace")
+        return {"id": self.id, "provider": self.provider, "task_id": self.task_id,
+                "url": self.url, "state": self.state, "attempts": self.attempts,
+                "next_attempt_at": self.next_at if self.state == PENDING else None,
+                "headers": self.headers, "payload": payload}
+
+
+class Webhooks:
+    """The delivery queue and the background sender."""
+
+    def __init__(self, store: Store, clock: Clock, *, max_attempts: int = 5,
+                 backoff_seconds: float = 1.0, timeout_seconds: float = 10.0,
+                 allow_public: bool = False) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.timeout_seconds = timeout_seconds
+        self.allow_public = allow_public
+        self._in_flight: set[int] = set()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        store.migrate(SCHEMA_SQL)
+        clock.on_advance(self.wake)
+
+    def enqueue(self, provider: str, task_id: str, url: str, body: bytes,
+                headers: dict[str, str]) -> int:
+        """Queue a delivery; returns its id. A refused target is recorded as blocked."""
+        now = self.clock.now()
+        refusal = target_refusal(url, self.allow_public)
+        attempts = [{"at": self.clock.isoformat(now), "error": f"blocked: {refusal}"}] if refusal else []
+        cur = self.store.execute(
+            "INSERT INTO webhook_deliveries (provider, task_id, url, body, headers, state,"
+            " attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (provider, task_id, url, body, json.dumps(headers), BLOCKED if refusal else PENDING,
+             json.dumps(attempts), now, now),
+        )
+        self.wake()
+        return int(cur.lastrowid or 0)
+
+    def list(self, provider: str | None = None, limit: int = 100) -> list[Delivery]:
+        """Deliveries, newest first."""
+        sql, params = "SELECT * FROM webhook_deliveries", []
+        if provider:
+            sql += " WHERE provider = ?"
+            params.append(provider)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        return [_delivery(r) for r in self.store.all(sql, params)]
+
+    def wake(self) -> None:
+        """Make the sender look at the queue now (thread-safe)."""
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        """Send due deliveries until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
+            while True:
+                self._wake.clear()
+                now = self.clock.now()
+                rows = self.store.all(
+                    "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
+                    " ORDER BY next_at, id", (PENDING, now))
+                for delivery in map(_delivery, rows):
+                    if delivery.id not in self._in_flight:
+                        self._in_flight.add(delivery.id)
+                        asyncio.create_task(self._attempt(client, delivery))
+                await self._sleep_until_due()
+
+    async def _sleep_until_due(self) -> None:
+        assert self._wake is not None
+        row = self.store.one(
+            "SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ? AND id NOT IN"
+            f" ({','.join('?' * len(self._in_flight)) or 'NULL'})",
+            (PENDING, *self._in_flight))
+        wait = 1.0
+        if row and row["t"] is not None:
+            until = self.clock.wall_seconds_until(row["t"])
+            wait = 1.0 if until is None else min(max(until, 0.0), 1.0)
+        try:
+            await asyncio.wait_for(self._wake.wait(), wait)
+        except TimeoutError:
+            pass
+
+    async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+        started = time.perf_counter()
+        record: dict[str, Any] = {"at": self.clock.isoformat()}
+        delivered = False
+        try:
+            response = await client.post(delivery.url, content=delivery.body, headers={
+                "content-type": "application/json", "user-agent": "mockserver-webhooks",
+                **delivery.headers})
+            record["status"] = response.status_code
+            delivered = 200 <= response.status_code < 300
+        except httpx.HTTPError as exc:
+            record["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        attempts = [*delivery.attempts, record]
+        if delivered:
+            state, next_at = DELIVERED, delivery.next_at
+        elif len(attempts) >= self.max_attempts:
+            state, next_at = FAILED, delivery.next_at
+        else:
+            state = PENDING
+            next_at = self.clock.now() + self.backoff_seconds * 2 ** (len(attempts) - 1)
+        self.store.execute(
+            "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ? WHERE id = ?",
+            (state, json.dumps(attempts), next_at, delivery.id))
+        self._in_flight.discard(delivery.id)
+        self.wake()
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(id=row["id"], provider=row["provider"], task_id=row["task_id"],
+                    url=row["url"], body=bytes(row["body"]), headers=json.loads(row["headers"]),
+                    state=row["state"], attempts=json.loads(row["attempts"]),
+                    next_at=row["next_at"])

@@ -1,0 +1,97 @@
+"""Rate limits as ASGI middleware in front of a provider's connexion app.
+
+The key is read where the spec's security scheme says; requests without one pass through
+(the provider's 401 answers them). Limits come from the provider's declaration and the
+config (``providers.<name>.rate_limit: {requests: N, window_seconds: S}``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import ApiError, ErrorFormat
+from .jobs.ratelimit import Decision, RateLimiter
+
+HeaderFn = Callable[[Decision], dict[str, str]]
+
+
+def key_reader(spec: dict[str, Any]) -> Callable[[Scope], str | None]:
+    """A function reading the API key from a request, per the spec's security schemes."""
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    headers: list[tuple[str, bool]] = []
+    for scheme in schemes.values():
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            headers.append((scheme["name"].lower(), False))
+        elif scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer":
+            headers.append(("authorization", True))
+
+    def read(scope: Scope) -> str | None:
+        found = {k.decode("latin-1").lower(): v.decode("latin-1")
+                 for k, v in scope.get("headers", [])}
+        for name, bearer in headers:
+            value = found.get(name, "").strip()
+            if value.lower().startswith("bearer "):
+                value = value[7:].strip()
+            elif bearer:
+                continue
+            if value:
+                return value
+        return None
+
+    return read
+
+
+class RateLimitMiddleware:
+    """Answer 429 in the provider's format once a key exceeds its limit."""
+
+    def __init__(self, app: ASGIApp, *, provider: str, limiter: RateLimiter, requests: int,
+                 window: float, read_key: Callable[[Scope], str | None], errors: ErrorFormat,
+                 headers: HeaderFn) -> None:
+        self.app = app
+        self.provider = provider
+        self.limiter = limiter
+        self.requests = requests
+        self.window = window
+        self.read_key = read_key
+        self.errors = errors
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self.read_key(scope) if scope["type"] == "http" else None
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        decision = self.limiter.hit((self.provider, key), self.requests, self.window)
+        extra = self.headers(decision)
+        if decision.allowed:
+            await self.app(scope, receive, _with_headers(send, extra))
+            return
+        error = ApiError(429, f"Rate limit exceeded; retry in {decision.retry_after} seconds",
+                         code="RATE_LIMIT_EXCEEDED")
+        body = json.dumps(self.errors.body(error)).encode()
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        raw += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        await send({"type": "http.response.start", "status": 429, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _with_headers(send: Send, extra: dict[str, str]) -> Send:
+    if not extra:
+        return send
+    raw = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+
+    async def wrapped(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *raw]}
+        await send(message)
+
+    return wrapped
+
+
+def retry_after_only(decision: Decision) -> dict[str, str]:
+    """``Retry-After`` on a 429, nothing otherwise (Soundpiece documents only this)."""
+    return {} if decision.allowed else {"Retry-After": str(decision.retry_after)}
