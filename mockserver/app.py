@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import connexion
 from connexion.options import SwaggerUIOptions
+from starlette.routing import Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth
@@ -32,11 +33,12 @@ class PrefixDispatcher:
     """
 
     def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp,
-                 background: Callable[[], Awaitable[None]]) -> None:
+                 background: Callable[[], Awaitable[None]], websockets: ASGIApp) -> None:
         # Longest prefix first, so "/musicgen/api/v1" wins over a shorter one.
         self.routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
         self.fallback = fallback
         self.background = background
+        self.websockets = websockets
 
     def app_for(self, path: str) -> ASGIApp:
         """The app that serves ``path``."""
@@ -48,6 +50,9 @@ class PrefixDispatcher:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await self.websockets(scope, receive, send)
             return
         await self.app_for(scope.get("path", "/"))(scope, receive, send)
 
@@ -134,15 +139,19 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     at_root = len(providers) == 1 and len(settings.providers) == 1
     routes: list[tuple[str, ASGIApp]] = []
     mounts: list[tuple[str, str]] = []
+    sockets: list[WebSocketRoute] = []
     for provider in providers:
         spec = load_spec(provider.spec)
         base = base_path(provider, spec, at_root)
         routes.append((base, provider_app(provider, spec, services, base)))
         mounts.append((provider.name, base))
+        if provider.websockets is not None:
+            sockets += [WebSocketRoute(base + path, endpoint)
+                        for path, endpoint in provider.websockets(services).items()]
     admin = admin_app(services, mounts)
     fallback = routes[0][1] if at_root else admin
     dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
-                                  services.run_background)
+                                  services.run_background, Router(routes=sockets))
     names = {base: name for name, base in mounts}
     sensitive = {h for p in providers for h in p.sensitive_headers}
 

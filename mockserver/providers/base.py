@@ -41,3 +41,6 @@ class Provider:
     The config's ``providers.<name>.rate_limit`` overrides it."""
     rate_limit_headers: Callable[[Decision], dict[str, str]] = retry_after_only
     """Headers the provider documents for its limits (on every response or on 429s)."""
+    websockets: Callable[["Services"], Mapping[str, Callable[..., object]]] | None = None
+    """Websocket endpoints (Starlette ``WebSocket`` handlers) by path below the base path;
+    connexion has no websockets, so the app routes them before the spec's operations."""
