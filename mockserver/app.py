@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth
 from .admin import admin_app
-from .errors import SpecIndex, install_error_handlers
+from .errors import install_error_handlers
+from .spec_index import SpecIndex
 from .journal import JournalMiddleware
 from .limits import RateLimitMiddleware, key_reader
 from .providers import PROVIDERS, Provider
@@ -114,11 +115,11 @@ def provider_app(provider: Provider, spec: dict, services: Services, base: str) 
         validate_responses=False,
     )
     install_error_handlers(app, provider.errors, SpecIndex(spec, base))
-    return with_rate_limit(app, provider, spec, services)
+    return with_rate_limit(app, provider, spec, services, base)
 
 
 def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
-                    services: Services) -> ASGIApp:
+                    services: Services, base: str = "") -> ASGIApp:
     """Wrap a provider app in its rate limit (documented default or config), if any."""
     configured = services.settings.provider_config(provider.name).get("rate_limit")
     limit = provider.rate_limit
@@ -128,7 +129,7 @@ def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
         return app
     return RateLimitMiddleware(
         app, provider=provider.name, limiter=services.rate_limits, requests=limit[0],
-        window=limit[1], read_key=key_reader(spec), errors=provider.errors,
+        window=limit[1], read_key=key_reader(spec, base), errors=provider.errors,
         headers=provider.rate_limit_headers)
 
 

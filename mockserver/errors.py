@@ -11,12 +11,14 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+
+from .spec_index import SpecIndex
 
 logger = logging.getLogger("mockserver.errors")
 
@@ -31,6 +33,7 @@ class ApiError(Exception):
         *,
         code: str | None = None,
         headers: Mapping[str, str] | None = None,
+        location: tuple[str | int, ...] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -38,41 +41,40 @@ class ApiError(Exception):
         self.message = message
         self.code = code
         self.headers = dict(headers or {})
+        self.location = location
+        """Where invalid input is, e.g. ``("body", "source", "url")`` or ``("query", "id")``."""
 
 
 class PathParameterProblem(BadRequestProblem):
     """A path parameter that breaks its schema: the resource it names cannot exist."""
 
 
-_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+class FieldProblem(BadRequestProblem):
+    """A request-body field that breaks its schema; ``field`` is its path (``a.b[0]``).
+
+    ``rule`` is the JSON Schema keyword it breaks (``required``, ``maxLength``, ...; with the
+    value for ``format:uuid`` and ``type:string``) and ``place`` where the field is (``body``,
+    ``query``, ``header``), so a provider can report FastAPI-style ``loc``/``type`` items.
+    """
+
+    def __init__(self, detail: str, field: str, rule: str | None = None,
+                 place: str = "body") -> None:
+        super().__init__(detail=detail)
+        self.field = field
+        self.rule = rule
+        self.place = place
+
+    @property
+    def location(self) -> tuple[str | int, ...]:
+        """``("body", "regions", 0, "params")`` for ``regions[0].params`` in the body."""
+        parts: list[str | int] = [self.place]
+        for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", self.field):
+            parts.append(int(index) if index else name)
+        return tuple(parts)
 
 
-class SpecIndex:
-    """What the spec documents, for choosing statuses and ``Allow`` headers on errors."""
-
-    def __init__(self, spec: dict[str, Any], base_path: str) -> None:
-        self._paths: list[tuple[re.Pattern[str], dict[str, set[str]]]] = []
-        for path, item in spec.get("paths", {}).items():
-            statuses = {m.upper(): set(item[m].get("responses", {}))
-                        for m in _HTTP_METHODS if m in item}
-            pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(base_path + path))
-            self._paths.append((re.compile(f"^{pattern}$"), statuses))
-        # A literal segment beats a template: "/generate/batch" before "/generate/{task_id}".
-        self._paths.sort(key=lambda entry: entry[0].pattern.count("[^/]+"))
-
-    def _match(self, path: str) -> dict[str, set[str]]:
-        for pattern, statuses in self._paths:
-            if pattern.match(path):
-                return statuses
-        return {}
-
-    def documents(self, method: str, path: str, status: int) -> bool:
-        """Whether the operation at (method, request path) lists ``status``."""
-        return str(status) in self._match(path).get(method.upper(), set())
-
-    def allowed_methods(self, path: str) -> list[str]:
-        """Methods the spec defines for the path template that matches ``path``."""
-        return list(self._match(path))
+class MalformedBodyProblem(BadRequestProblem):
+    """A request body that is not JSON text at all (bad bytes or bad syntax)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,15 @@ class ErrorFormat:
     """The status the provider documents for invalid input."""
     missing_key: str = "missing credentials"
     """The 401 message when no key was sent."""
+    field_messages: Mapping[str, str] = field(default_factory=dict)
+    """Messages the provider documents for an invalid body field, by field path
+    (e.g. ``{"prompt": "Prompt is required ..."}``); other fields get the validator's text."""
+    malformed_status: int | None = None
+    """The status for a body that is not JSON text at all; None: ``validation_status``."""
+
+    def malformed(self) -> int:
+        """The status for a body that is not JSON text."""
+        return self.validation_status if self.malformed_status is None else self.malformed_status
 
 
 def error_response(fmt: ErrorFormat, error: ApiError) -> ConnexionResponse:
@@ -101,9 +112,14 @@ def _from_problem(fmt: ErrorFormat, exc: ProblemException) -> ApiError:
     status = exc.status or 500
     message = str(exc.detail or exc.title or "error")
     if status == 400:
-        status = fmt.validation_status
+        status = fmt.malformed() if isinstance(exc, MalformedBodyProblem) else fmt.validation_status
     if status == 401 and exc.detail == "No authorization token provided":
         message = fmt.missing_key
+    if isinstance(exc, FieldProblem) and exc.place == "body" and exc.field in fmt.field_messages:
+        message = fmt.field_messages[exc.field]
+    if isinstance(exc, FieldProblem):
+        return ApiError(status, message, headers=exc.headers, code=exc.rule,
+                        location=exc.location)
     return ApiError(status, message, headers=exc.headers)
 
 
@@ -115,7 +131,13 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
 
     def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         error = _from_problem(fmt, exc)
-        if isinstance(exc, PathParameterProblem) and index.documents(
+        allowed = index.allowed_methods(request.url.path)
+        if isinstance(exc, PathParameterProblem) and request.method.upper() not in allowed:
+            # GET /generate/batch: the spec's literal path has no GET; connexion tried the
+            # template /generate/{task_id} and its parameter failed. The answer is 405.
+            error = ApiError(405, "method not allowed for this endpoint",
+                             headers={"Allow": ", ".join(allowed)})
+        elif isinstance(exc, PathParameterProblem) and index.documents(
                 request.method, request.url.path, 404):
             error = ApiError(404, f"not found: {exc.detail}")
         return error_response(fmt, error)
@@ -130,7 +152,7 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
         return error_response(fmt, ApiError(exc.status_code, message, headers=headers))
 
     def on_unicode(_request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
-        error = ApiError(fmt.validation_status, "request body is not valid UTF-8 text")
+        error = ApiError(fmt.malformed(), "request body is not valid UTF-8 text")
         return error_response(fmt, error)
 
     def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

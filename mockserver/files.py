@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlparse
 
 from .errors import ApiError
 from .jobs.clock import Clock
 
 Renderer = Callable[[str], tuple[bytes, str] | None]
+
+PREFIX = "/_mock/files/"
+"""Where file URLs live, at the server root."""
 
 
 class FileLinks:
@@ -39,7 +42,23 @@ class FileLinks:
         """A signed URL valid for ``ttl_seconds`` of mock time, and its expiry (unix s)."""
         expires = int(self._clock.now() + ttl_seconds)
         query = urlencode({"expires": expires, "signature": self._sign(provider, name, expires)})
-        return f"{origin}/_mock/files/{provider}/{name}?{query}", expires
+        return f"{origin}{PREFIX}{provider}/{name}?{query}", expires
+
+    def render_local(self, url_or_path: str) -> tuple[bytes, str] | None:
+        """The bytes and media type of a file this server serves, by its URL or path.
+
+        For a provider that works on audio it made itself (a remix of an earlier output):
+        signature and expiry are not checked, since nothing leaves the server. None when the
+        path is not a file path of this server or names no file.
+        """
+        path = unquote(urlparse(url_or_path).path)
+        if not path.startswith(PREFIX):
+            return None
+        provider, _, name = path[len(PREFIX):].partition("/")
+        renderer = self._renderers.get(provider)
+        if renderer is None or not name or "/" in name:
+            return None
+        return renderer(name)
 
     def fetch(self, provider: str, name: str, expires: str | None,
               signature: str | None) -> tuple[bytes, str]:

@@ -15,12 +15,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError, ErrorFormat
 from .jobs.ratelimit import Decision, RateLimiter
+from .spec_index import SpecIndex
 
 HeaderFn = Callable[[Decision], dict[str, str]]
 
 
-def key_reader(spec: dict[str, Any]) -> Callable[[Scope], str | None]:
-    """A function reading the API key from a request, per the spec's security schemes."""
+def key_reader(spec: dict[str, Any], base_path: str = "") -> Callable[[Scope], str | None]:
+    """A function reading the API key from a request, per the spec's security schemes.
+
+    Requests to operations that need no key (``security: []``) read as keyless, so a client
+    that sends its key everywhere is not limited on, say, a health check.
+    """
+    is_open = SpecIndex(spec, base_path).is_open
     schemes = (spec.get("components") or {}).get("securitySchemes") or {}
     headers: list[tuple[str, bool]] = []
     for scheme in schemes.values():
@@ -30,6 +36,8 @@ def key_reader(spec: dict[str, Any]) -> Callable[[Scope], str | None]:
             headers.append(("authorization", True))
 
     def read(scope: Scope) -> str | None:
+        if is_open(scope.get("method", "GET"), scope.get("path", "")):
+            return None
         found = {k.decode("latin-1").lower(): v.decode("latin-1")
                  for k, v in scope.get("headers", [])}
         for name, bearer in headers:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .accounts import Accounts
 from .audio.cache import ByteCache
@@ -11,6 +11,7 @@ from .files import FileLinks
 from .jobs.clock import Clock
 from .jobs.engine import JobEngine
 from .jobs.idempotency import Idempotency
+from .jobs.live import LiveWork
 from .jobs.outcomes import FailureRules
 from .jobs.ratelimit import RateLimiter
 from .jobs.tasks import TaskStore
@@ -37,6 +38,9 @@ class Services:
     rate_limits: RateLimiter
     failures: FailureRules
     files: FileLinks
+    live: LiveWork = field(default_factory=LiveWork)
+    """Generations that last as long as a connection (websocket streams), for concurrency
+    limits next to ``tasks.running``."""
 
     @classmethod
     def create(cls, settings: Settings) -> "Services":

@@ -9,17 +9,44 @@ with a 400.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator
+from connexion.json_schema import Draft4RequestValidator
+from connexion.validators import (
+    VALIDATOR_MAP, FormDataValidator, JSONRequestBodyValidator, MultiPartFormDataValidator,
+    ParameterValidator,
+)
+from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
-from starlette.types import Scope
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
 
-from .errors import PathParameterProblem
+from .errors import FieldProblem, MalformedBodyProblem, PathParameterProblem
+
+_PCT = r"%[0-9A-Fa-f]{2}"
+_SUB = r"A-Za-z0-9\-._~!$&'()*+,;="
+_URI = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.\-]*:"
+    rf"(?://(?:(?:[{_SUB}:]|{_PCT})*@)?(?:\[[0-9A-Fa-f:.vV]+\]|(?:[{_SUB}]|{_PCT})*)(?::[0-9]*)?)?"
+    rf"(?:[{_SUB}:@/]|{_PCT})*(?:\?(?:[{_SUB}:@/?]|{_PCT})*)?(?:#(?:[{_SUB}:@/?]|{_PCT})*)?")
+
+
+def is_uri(value: Any) -> bool:
+    """An absolute URI by RFC 3986's characters and shape (scheme, authority, path, query,
+    fragment); non-strings pass (``type`` judges them)."""
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
+FORMAT_CHECKER = FormatChecker()
+"""Draft 4's format checks plus ``uuid`` and ``uri``, which connexion's Draft 4 checker lacks
+(``uri`` needs the optional rfc3987 package there)."""
+FORMAT_CHECKER.checkers = {**Draft4Validator.FORMAT_CHECKER.checkers,
+                           "uuid": Draft202012Validator.FORMAT_CHECKER.checkers["uuid"]}
+FORMAT_CHECKER.checks("uri")(is_uri)
 
 
 def field_path(path: Iterable[Any]) -> str:
@@ -42,6 +69,27 @@ def describe(error: ValidationError) -> str:
     return f"{where}: {error.message}" if where else error.message
 
 
+def error_field(error: ValidationError) -> str:
+    """The path of the field an error is about (for ``required``: the missing field)."""
+    where = field_path(error.absolute_path)
+    if error.validator == "required" and "'" in error.message:
+        missing = error.message.split("'")[1]
+        return f"{where}.{missing}" if where else missing
+    return where
+
+
+def rule_of(error: ValidationError) -> str:
+    """The JSON Schema keyword an error breaks; ``format:uuid``, ``type:string`` for those two."""
+    if error.validator in ("format", "type") and isinstance(error.validator_value, str):
+        return f"{error.validator}:{error.validator_value}"
+    return str(error.validator)
+
+
+def field_problem(error: ValidationError) -> FieldProblem:
+    """The problem to raise for a body validation error."""
+    return FieldProblem(describe(error), error_field(error), rule_of(error))
+
+
 class ReadableJSONBodyValidator(JSONRequestBodyValidator):
     """JSON body validator: UTF-8 and JSON syntax errors and schema errors as clear 400s."""
 
@@ -50,41 +98,90 @@ class ReadableJSONBodyValidator(JSONRequestBodyValidator):
         try:
             text = raw.decode(self._encoding)
         except (UnicodeDecodeError, LookupError):
-            raise BadRequestProblem(detail="request body is not valid UTF-8 text") from None
+            raise MalformedBodyProblem(detail="request body is not valid UTF-8 text") from None
         if not text:
             return None
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise BadRequestProblem(detail=f"request body is not valid JSON: {exc}") from None
+            raise MalformedBodyProblem(detail=f"request body is not valid JSON: {exc}") from None
+
+    @property
+    def _validator(self) -> Draft4Validator:
+        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
 
     def _validate(self, body: Any) -> dict | None:
         if not self._nullable and body is None:
-            raise BadRequestProblem(detail="request body is required and must be JSON")
+            raise FieldProblem("request body is required and must be JSON", "", "required")
         error = best_match(self._validator.iter_errors(body))
         if error is not None:
-            raise BadRequestProblem(detail=describe(error))
+            raise field_problem(error)
         return None
+
+
+class ReadableFormDataValidator(FormDataValidator):
+    """Form body validator (urlencoded) whose errors name the field, like the JSON one.
+
+    An empty form is a form without fields: a required one is reported by name, not as a
+    missing body.
+    """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        empty = not int(Headers(scope=scope).get("content-length", 0) or 0)
+        if empty and self._required and self._schema.get("default") is None:
+            self._validate({})
+        return await super().wrap_receive(receive, scope=scope)
+
+    def _validate(self, body: Any) -> dict | None:
+        if not isinstance(body, dict):
+            raise BadRequestProblem(detail="request body must be a form")
+        if self._strict_validation:
+            self._validate_params_strictly(body)
+        error = best_match(self._validator.iter_errors(body))
+        if error is not None:
+            raise field_problem(error)
+        return None
+
+
+class ReadableMultiPartValidator(MultiPartFormDataValidator, ReadableFormDataValidator):
+    """The same for ``multipart/form-data``."""
 
 
 class ReadableParameterValidator(ParameterValidator):
     """Parameter validator with one-line messages; a bad path parameter is its own problem."""
 
     @staticmethod
-    def validate_parameter(parameter_type: str, value: Any, param: dict,
-                           param_name: str | None = None) -> str | None:
+    def parameter_error(parameter_type: str, value: Any, param: dict) -> tuple[str, str] | None:
+        """(message, broken JSON Schema keyword) for an invalid parameter value, or None."""
         if value is None:
             if param.get("required"):
-                return f"{parameter_type} parameter {param['name']!r} is required"
+                return f"{parameter_type} parameter {param['name']!r} is required", "required"
             return None
         if value == "" and param.get("schema", {}).get("nullable"):
             return None
         schema = param.get("schema", param)
-        error = best_match(Draft4Validator(
-            schema, format_checker=Draft4Validator.FORMAT_CHECKER).iter_errors(value))
+        error = best_match(Draft4Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(value))
         if error is None:
             return None
-        return f"{parameter_type} parameter {param['name']!r}: {error.message}"
+        return f"{parameter_type} parameter {param['name']!r}: {error.message}", rule_of(error)
+
+    @staticmethod
+    def validate_parameter(parameter_type: str, value: Any, param: dict,
+                           param_name: str | None = None) -> str | None:
+        found = ReadableParameterValidator.parameter_error(parameter_type, value, param)
+        return found[0] if found else None
+
+    def validate_query_parameter(self, param: dict, request: Any) -> str | None:
+        found = self.parameter_error("query", request.query_params.get(param["name"]), param)
+        if found:
+            raise FieldProblem(found[0], param["name"], found[1], place="query")
+        return None
+
+    def validate_header_parameter(self, param: dict, request: Any) -> str | None:
+        found = self.parameter_error("header", request.headers.get(param["name"]), param)
+        if found:
+            raise FieldProblem(found[0], param["name"], found[1], place="header")
+        return None
 
     def validate_path_parameter(self, param: dict, request: Any) -> str | None:
         error = super().validate_path_parameter(param, request)
@@ -97,4 +194,6 @@ def validator_map() -> dict[str, Any]:
     """connexion's validator map with the readable body and parameter validators."""
     body = dict(VALIDATOR_MAP["body"])
     body["*/*json"] = ReadableJSONBodyValidator
+    body["application/x-www-form-urlencoded"] = ReadableFormDataValidator
+    body["multipart/form-data"] = ReadableMultiPartValidator
     return {**VALIDATOR_MAP, "parameter": ReadableParameterValidator, "body": MediaTypeDict(body)}

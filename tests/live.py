@@ -95,8 +95,16 @@ class ServerProcess:
                 raise RuntimeError(f"server did not start: {out}")
             time.sleep(0.05)
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers run, as in a crash."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
     def __exit__(self, *exc: object) -> None:
         assert self.proc is not None
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)

@@ -3,7 +3,7 @@ sources, encoders and measurement helpers. Pure library: no HTTP, no SQL."""
 
 from .analysis import onset_rate, rms, spectral_centroid
 from .cache import ByteCache
-from .encode import decode, encode_flac, encode_mp3, encode_wav, iter_chunks, iter_wav
+from .encode import decode, encode_flac, encode_mp3, encode_wav, iter_chunks, iter_pcm16, iter_wav
 from .features import (
     TAG_STYLES,
     Curve,
@@ -15,7 +15,9 @@ from .features import (
     features_to_dict,
     tag_style,
 )
-from .sources import Fitted, MusicSource, Scaled, Silence, Source, Timeline, normalized, peak
+from .sources import (
+    Fitted, MusicSource, Samples, Scaled, Silence, Source, Timeline, normalized, peak,
+)
 from .synth import SYNTH_VERSION, Note, Piece, plan
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "MusicSource",
     "Note",
     "Piece",
+    "Samples",
     "Scaled",
     "Silence",
     "Source",
@@ -42,6 +45,7 @@ __all__ = [
     "features_from_prompt",
     "features_to_dict",
     "iter_chunks",
+    "iter_pcm16",
     "iter_wav",
     "normalized",
     "onset_rate",

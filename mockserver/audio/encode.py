@@ -82,9 +82,28 @@ def _prefetch(items: Iterator[T], depth: int = _PREFETCH) -> Iterator[T]:
         thread.join()
 
 
-def _pcm_bytes(source: Source, chunk_samples: int) -> Iterator[bytes]:
+def downmix(chunk: np.ndarray, channels: int) -> np.ndarray:
+    """A stereo float chunk (n, 2) as ``channels`` channels: itself, or (n,) mono (L+R)/2."""
+    if channels == 2:
+        return chunk
+    if channels == 1:
+        return (chunk[:, 0] + chunk[:, 1]) * np.float32(0.5)
+    raise ValueError("channels must be 1 or 2")
+
+
+def iter_pcm16(source: Source, channels: int = 2,
+               chunk_samples: int = DEFAULT_CHUNK) -> Iterator[bytes]:
+    """Raw 16-bit little-endian PCM of ``source``, interleaved, in consecutive chunks.
+
+    With ``channels=1`` the source is mixed down to mono. The chunks joined are the data of
+    ``encode_wav(source, channels=channels)`` whatever ``chunk_samples`` is (for streaming).
+    """
     for chunk in iter_chunks(source, chunk_samples):
-        yield to_pcm16(chunk).tobytes()
+        yield to_pcm16(downmix(chunk, channels)).astype("<i2", copy=False).tobytes()
+
+
+def _pcm_bytes(source: Source, chunk_samples: int) -> Iterator[bytes]:
+    return iter_pcm16(source, 2, chunk_samples)
 
 
 def encode_mp3(source: Source, sample_rate: int = 44100, bitrate: int = 128, quality: int = 7,
@@ -125,26 +144,29 @@ def _wav_header(num_samples: int, sample_rate: int, channels: int = 2) -> bytes:
     )
 
 
-def iter_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK) -> Iterator[bytes]:
-    """16-bit PCM WAV as a stream of byte strings (header first)."""
-    if source.num_samples * 4 + 36 >= 1 << 32:
+def iter_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK,
+             channels: int = 2) -> Iterator[bytes]:
+    """16-bit PCM WAV as a stream of byte strings (header first); mono with ``channels=1``."""
+    if source.num_samples * 2 * channels + 36 >= 1 << 32:
         raise ValueError("too long for a WAV file")
-    yield _wav_header(source.num_samples, sample_rate)
-    for chunk in iter_chunks(source, chunk_samples):
-        yield to_pcm16(chunk).tobytes()
+    yield _wav_header(source.num_samples, sample_rate, channels)
+    yield from iter_pcm16(source, channels, chunk_samples)
 
 
-def encode_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK) -> bytes:
-    """16-bit PCM stereo WAV."""
-    return b"".join(iter_wav(source, sample_rate, chunk_samples))
+def encode_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK,
+               channels: int = 2) -> bytes:
+    """16-bit PCM WAV, stereo (default) or mono (``channels=1``: the source mixed down)."""
+    return b"".join(iter_wav(source, sample_rate, chunk_samples, channels))
 
 
-def encode_flac(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK) -> bytes:
-    """16-bit stereo FLAC (via libsndfile), written chunk by chunk."""
+def encode_flac(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK,
+                channels: int = 2) -> bytes:
+    """16-bit FLAC (via libsndfile), written chunk by chunk; mono with ``channels=1``."""
     buf = io.BytesIO()
-    with sf.SoundFile(buf, "w", samplerate=sample_rate, channels=2, format="FLAC", subtype="PCM_16") as f:
+    with sf.SoundFile(buf, "w", samplerate=sample_rate, channels=channels, format="FLAC",
+                      subtype="PCM_16") as f:
         for chunk in iter_chunks(source, chunk_samples):
-            f.write(to_pcm16(chunk))
+            f.write(to_pcm16(downmix(chunk, channels)))
     return buf.getvalue()
 
 

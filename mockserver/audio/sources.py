@@ -68,6 +68,27 @@ class Silence:
         return f"Silence({self.num_samples})"
 
 
+class Samples:
+    """Samples held in memory (e.g. decoded audio) as a source; mono becomes stereo."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        x = np.asarray(samples, dtype=np.float32)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2 or x.shape[1] not in (1, 2):
+            raise ValueError(f"samples must be (n,), (n, 1) or (n, 2), not {x.shape}")
+        self._x = np.repeat(x, 2, axis=1) if x.shape[1] == 1 else x
+        self.num_samples = len(self._x)
+
+    def render(self, start: int, stop: int) -> np.ndarray:
+        """See :meth:`Source.render`."""
+        _check(self, start, stop)
+        return self._x[start:stop].copy()
+
+    def __repr__(self) -> str:
+        return f"Samples({self.num_samples})"
+
+
 class Fitted:
     """``source`` fitted to ``n`` samples: truncated, or looped whole when longer.
 

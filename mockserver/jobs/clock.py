@@ -12,6 +12,8 @@ Modes (``--clock``):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -75,9 +77,46 @@ class Clock:
         """Call ``listener`` after every ``advance`` (the job engine ticks on it)."""
         self._listeners.append(listener)
 
+    def off_advance(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener`` (registered with ``on_advance``)."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    async def wait_until(self, moment: float) -> None:
+        """Return once the clock reads ``moment`` or later.
+
+        A wall-clock sleep on the real clock (cut short by ``advance``), nothing on the
+        instant clock for moments reached, and on the manual clock whenever an ``advance``
+        gets there. For pacing live work (a websocket stream) on the mock's time.
+        """
+        loop = asyncio.get_running_loop()
+        moved = asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(moved.set)
+
+        self.on_advance(wake)
+        try:
+            while True:
+                moved.clear()  # before reading the clock, so an advance in between is seen
+                until = self.wall_seconds_until(moment)
+                if until == 0.0:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(moved.wait(), until)
+        finally:
+            self.off_advance(wake)
+
     def job_seconds(self, realistic: float) -> float:
         """How long a job that really takes ``realistic`` seconds takes on this clock."""
         return 0.0 if self.mode == "instant" else realistic / self.speed
+
+    def wait_seconds(self, moment: float | None, cap: float = 1.0) -> float:
+        """How long a background loop may sleep before ``moment`` (at most ``cap``)."""
+        if moment is None:
+            return cap
+        until = self.wall_seconds_until(moment)
+        return cap if until is None else min(until, cap)
 
     def wall_seconds_until(self, moment: float) -> float | None:
         """Wall seconds until the clock reaches ``moment``; None when only ``advance`` can."""

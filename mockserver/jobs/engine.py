@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .clock import Clock
 from .tasks import Task, TaskStore
+from .wakeup import Wakeup
 from .webhooks import Webhooks
 
 logger = logging.getLogger("mockserver.jobs")
@@ -39,8 +40,7 @@ class JobEngine:
         self.clock = clock
         self.webhooks = webhooks
         self._finalizers: dict[str, Finalizer] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._changed: asyncio.Event | None = None
+        self._changed = Wakeup()
         clock.on_advance(self.tick)
 
     def register(self, provider: str, finalizer: Finalizer) -> None:
@@ -48,7 +48,12 @@ class JobEngine:
         self._finalizers[provider] = finalizer
 
     def tick(self) -> int:
-        """Finalize every due task; returns how many. Safe to call from any thread."""
+        """Finalize every due task and wake waiters; returns how many. Safe from any thread."""
+        done = self._finalize_due()
+        self._changed.set()
+        return done
+
+    def _finalize_due(self) -> int:
         now = self.clock.now()
         done = 0
         for task in self.tasks.due(now):
@@ -60,36 +65,24 @@ class JobEngine:
             if webhook is not None:
                 self.webhooks.enqueue(task.provider, task.id, webhook.url, webhook.body,
                                       webhook.headers)
-        self._notify()
         return done
 
     def submitted(self) -> None:
         """Tell the engine a task was added (it may be due at once, or sooner than others)."""
         self.tick()
 
-    def _notify(self) -> None:
-        if self._loop is not None and self._changed is not None:
-            self._loop.call_soon_threadsafe(self._changed.set)
-
     async def run(self) -> None:
         """Tick whenever the next task becomes terminal, until cancelled."""
-        self._loop = asyncio.get_running_loop()
-        self._changed = asyncio.Event()
+        self._changed.bind()
         while True:
             self._changed.clear()
             try:
-                self.tick()
+                # Not tick(): waking itself after every round would make this loop spin.
+                if self._finalize_due():
+                    self._changed.set()  # requests waiting in wait_terminal
             except Exception:  # keep the engine alive; the error is logged, state is in SQLite
                 logger.exception("job engine tick failed")
-            next_at = self.tasks.next_terminal_at()
-            wait = 1.0
-            if next_at is not None:
-                until = self.clock.wall_seconds_until(next_at)
-                wait = 1.0 if until is None else min(until, 1.0)
-            try:
-                await asyncio.wait_for(self._changed.wait(), max(wait, 0.0))
-            except TimeoutError:
-                pass
+            await self._changed.wait(self.clock.wait_seconds(self.tasks.next_terminal_at()))
 
     async def wait_terminal(self, provider: str, task_id: str, timeout: float) -> Task | None:
         """Return the task as soon as it is terminal, or after ``timeout`` wall seconds."""
@@ -102,12 +95,8 @@ class JobEngine:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return task
-            until = self.clock.wall_seconds_until(task.terminal_at)
-            wait = remaining if until is None else min(remaining, until + 0.002)
-            if self._changed is None or self._loop is not loop:
-                await asyncio.sleep(min(wait, 0.05))  # engine not running in this loop
-                continue
-            try:
-                await asyncio.wait_for(self._changed.wait(), wait)
-            except TimeoutError:
-                pass
+            wait = self.clock.wait_seconds(task.terminal_at + 0.002, cap=remaining)
+            if self._changed.bound_here:
+                await self._changed.wait(wait)
+            else:  # the engine runs in another loop (never in the server): re-check soon
+                await asyncio.sleep(min(wait, 0.05))

@@ -178,6 +178,14 @@ class TaskStore:
             (provider, owner, now))
         return row["n"]
 
+    def next_end(self, provider: str, owner: str, now: float) -> float | None:
+        """When the first of an owner's running tasks ends (for a concurrency 429's
+        ``Retry-After``), or None when none is running."""
+        row = self.store.one(
+            "SELECT MIN(terminal_at) AS t FROM tasks WHERE provider = ? AND owner = ?"
+            " AND terminal_at > ?", (provider, owner, now))
+        return row["t"] if row else None
+
 
 def _task(row: Any) -> Task:
     return Task(

@@ -24,6 +24,7 @@ import httpx
 
 from ..store import Store
 from .clock import Clock
+from .wakeup import Wakeup
 
 logger = logging.getLogger("mockserver.webhooks")
 
@@ -116,8 +117,8 @@ class Webhooks:
         self.timeout_seconds = timeout_seconds
         self.allow_public = allow_public
         self._in_flight: set[int] = set()
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._wake = Wakeup()
         store.migrate(SCHEMA_SQL)
         clock.on_advance(self.wake)
 
@@ -148,40 +149,43 @@ class Webhooks:
 
     def wake(self) -> None:
         """Make the sender look at the queue now (thread-safe)."""
-        if self._loop is not None and self._wake is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+        self._wake.set()
 
     async def run(self) -> None:
         """Send due deliveries until cancelled."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        self._wake.bind()
         async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
-            while True:
-                self._wake.clear()
-                now = self.clock.now()
-                rows = self.store.all(
-                    "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
-                    " ORDER BY next_at, id", (PENDING, now))
-                for delivery in map(_delivery, rows):
-                    if delivery.id not in self._in_flight:
-                        self._in_flight.add(delivery.id)
-                        asyncio.create_task(self._attempt(client, delivery))
-                await self._sleep_until_due()
+            try:
+                while True:
+                    self._wake.clear()
+                    now = self.clock.now()
+                    rows = self.store.all(
+                        "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
+                        " ORDER BY next_at, id", (PENDING, now))
+                    for delivery in map(_delivery, rows):
+                        if delivery.id not in self._in_flight:
+                            self._in_flight.add(delivery.id)
+                            task = asyncio.create_task(self._attempt(client, delivery))
+                            self._attempts.add(task)  # the loop only keeps weak references
+                            task.add_done_callback(self._attempts.discard)
+                    await self._sleep_until_due()
+            finally:
+                await self._stop_attempts()
+
+    async def _stop_attempts(self) -> None:
+        """Cancel attempts still waiting for a receiver, so a slow one cannot hold up
+        shutdown; their deliveries stay pending and are sent again after a restart."""
+        for task in list(self._attempts):
+            task.cancel()
+        await asyncio.gather(*self._attempts, return_exceptions=True)
+        self._in_flight.clear()
 
     async def _sleep_until_due(self) -> None:
-        assert self._wake is not None
         row = self.store.one(
             "SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ? AND id NOT IN"
             f" ({','.join('?' * len(self._in_flight)) or 'NULL'})",
             (PENDING, *self._in_flight))
-        wait = 1.0
-        if row and row["t"] is not None:
-            until = self.clock.wall_seconds_until(row["t"])
-            wait = 1.0 if until is None else min(max(until, 0.0), 1.0)
-        try:
-            await asyncio.wait_for(self._wake.wait(), wait)
-        except TimeoutError:
-            pass
+        await self._wake.wait(self.clock.wait_seconds(row["t"] if row else None))
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         started = time.perf_counter()
