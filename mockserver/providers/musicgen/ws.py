@@ -1,0 +1,225 @@
+"""Music Gen AI's websocket ``/ws/stream``: a generation streamed as base64 PCM chunks.
+
+Messages are the spec's ``WsGenerate`` (client), ``WsAudioChunk``, ``WsComplete`` and
+``WsError`` (server). Chunks are paced on the mock's clock (real time on the real clock,
+at once on the instant clock, on ``advance`` on the manual clock) and a stream counts as a
+running generation for the concurrency limit until it completes or its client leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jsonschema import Draft4Validator, ValidationError
+from jsonschema.exceptions import best_match
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ...errors import ApiError
+from ...services import Services
+from ...specs import load_spec
+from ...validation import describe
+from .handlers import Generations, api_base
+from .model import (
+    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STREAM_CHUNK_SECONDS,
+    STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object, file_name, generation_from,
+    pcm_chunks, validation_error,
+)
+
+PATH = "/ws/stream"
+POLICY_VIOLATION = 1008
+_GONE = (WebSocketDisconnect, RuntimeError, OSError)  # sending to a client that has left
+
+
+def bearer_key(websocket: WebSocket) -> str | None:
+    """The API key from ``Authorization: Bearer ...``, else from ``?token=``."""
+    header = websocket.headers.get("authorization", "").strip()
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return header[7:].strip()
+    token = (websocket.query_params.get("token") or "").strip()
+    return token or None
+
+
+def _location(error: ValidationError) -> tuple[str | int, ...]:
+    path = list(error.absolute_path)
+    if error.validator == "required" and "'" in error.message:
+        path.append(error.message.split("'")[1])
+    return tuple(path)
+
+
+class Connection:
+    """One client's socket: an inbox filled by a reader task, and whether it has left."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.gone = asyncio.Event()
+
+    async def read(self) -> None:
+        """Queue every message until the client disconnects (then queue None)."""
+        try:
+            while True:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                self.inbox.put_nowait(text if text is not None else message.get("bytes", b""))
+        finally:
+            self.gone.set()
+            self.inbox.put_nowait(None)
+
+    async def send(self, payload: Mapping[str, Any]) -> bool:
+        """Send one JSON message; False if the client has left."""
+        if self.gone.is_set():
+            return False
+        try:
+            await self.websocket.send_text(json.dumps(payload))
+            return True
+        except _GONE:
+            self.gone.set()
+            return False
+
+    async def error(self, error: Mapping[str, Any]) -> bool:
+        """Send a ``WsError``."""
+        return await self.send({"type": "error", "error": dict(error)})
+
+
+class StreamEndpoint:
+    """The ``/ws/stream`` endpoint of one server."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.generations = Generations(services)
+        spec = load_spec("musicgen")
+        self.validator = Draft4Validator({"$ref": "#/components/schemas/WsGenerate",
+                                          "components": spec["components"]})
+
+    async def serve(self, websocket: WebSocket) -> None:
+        """Authenticate, then answer ``generate`` messages one after another."""
+        await websocket.accept()
+        connection = Connection(websocket)
+        key = bearer_key(websocket)
+        if key is None or not self.services.accounts.is_known_key(PROVIDER, key):
+            code = "AUTHENTICATION_REQUIRED" if key is None else "INVALID_TOKEN"
+            await connection.error({"code": code, "message": AUTH_MISSING if key is None
+                                    else AUTH_INVALID, "details": {}})
+            with contextlib.suppress(*_GONE):
+                await websocket.close(code=POLICY_VIOLATION)
+            return
+        reader = asyncio.create_task(connection.read())
+        try:
+            while (raw := await connection.inbox.get()) is not None:
+                await self.handle(connection, key, raw)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def handle(self, connection: Connection, key: str, raw: str | bytes) -> None:
+        """One client message: a problem is reported and the socket stays open."""
+        problem, message = self.parse(raw)
+        if problem is not None:
+            await connection.error(problem)
+            return
+        assert message is not None
+        try:
+            await self.stream(connection, key, message)
+        except ApiError as exc:  # the concurrency limit
+            await connection.error(error_object(exc))
+
+    def parse(self, raw: str | bytes) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(error object, None) for a bad message, (None, message) for a good one."""
+        try:
+            message = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return {"code": "VALIDATION_ERROR", "message": "Message is not valid JSON text",
+                    "details": {}}, None
+        if not isinstance(message, dict):
+            return {"code": "VALIDATION_ERROR", "message": "Message must be a JSON object",
+                    "details": {}}, None
+        kind = message.get("type")
+        if kind is None:
+            return {"code": "VALIDATION_ERROR", "message": "Message type required",
+                    "details": {"field": "type", "rule": "required"}}, None
+        if kind != "generate":
+            return {"code": "VALIDATION_ERROR", "message": f"Unknown message type: {kind!r}",
+                    "details": {"field": "type", "rule": "enum"}}, None
+        error = best_match(self.validator.iter_errors(message))
+        if error is not None:
+            return validation_error(_location(error), str(error.validator), describe(error)), None
+        return None, message
+
+    async def stream(self, connection: Connection, key: str, message: dict[str, Any]) -> None:
+        """Generate, send the chunks on the clock, then ``complete`` (or an error)."""
+        services, clock = self.services, self.services.clock
+        with services.store.transaction():
+            self.generations.check_room(key, 1)
+            seq = self.generations.next_seq()
+            gen = generation_from(message, default_seed(services.seed, seq))
+            # The stream's task ends at once: while it streams, its lease holds the slot.
+            answer = self.generations.start(key, "stream", seq, gen.to_dict(), gen.prompt, 0.0)
+            lease = services.live.acquire(PROVIDER, key)
+        with lease:
+            services.jobs.submitted()
+            task = services.tasks.get(PROVIDER, answer["task_id"])
+            if task is None or task.error is not None:
+                await connection.error({"code": "GENERATION_FAILED",
+                                        "message": GENERATION_FAILED, "details": {}})
+                return
+            started = clock.now()
+            sent = 0
+            if message.get("stream", True):
+                sent = await self._send_chunks(connection, gen, started)
+                if sent < 0:
+                    return
+            work = clock.job_seconds(gen.duration * STREAM_WORK_PER_AUDIO_SECOND)
+            if not await self._until(started + work, connection):
+                return
+            base = api_base(str(connection.websocket.url), PATH)
+            await connection.send({"type": "complete", "duration": gen.seconds, "chunks": sent,
+                                   "audio_url": f"{base}/audio/{file_name(task.id)}"})
+
+    async def _send_chunks(self, connection: Connection, gen: Generation,
+                           started: float) -> int:
+        """Send every chunk when the clock gets to it; the count sent, or -1 if the client
+        left."""
+        chunk_samples = round(STREAM_CHUNK_SECONDS * SAMPLE_RATE)
+        chunks = pcm_chunks(gen, chunk_samples)
+        index = 0
+        while True:
+            due = started + self.services.clock.job_seconds(
+                index * STREAM_CHUNK_SECONDS * STREAM_WORK_PER_AUDIO_SECOND)
+            if not await self._until(due, connection):
+                return -1
+            pcm = await asyncio.to_thread(next, chunks, None)  # synthesis off the event loop
+            if pcm is None:
+                return index
+            sent = await connection.send({
+                "type": "audio_chunk", "data": base64.b64encode(pcm).decode("ascii"),
+                "timestamp": round(self.services.clock.now(), 3), "chunk_index": index,
+                "sample_rate": SAMPLE_RATE, "encoding": "pcm_s16le"})
+            if not sent:
+                return -1
+            index += 1
+
+    async def _until(self, moment: float, connection: Connection) -> bool:
+        """Wait for the clock to reach ``moment``; False if the client leaves first."""
+        if connection.gone.is_set():
+            return False
+        if self.services.clock.wall_seconds_until(moment) == 0.0:
+            return True
+        reached = asyncio.ensure_future(self.services.clock.wait_until(moment))
+        gone = asyncio.ensure_future(connection.gone.wait())
+        await asyncio.wait({reached, gone}, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (reached, gone):
+            waiter.cancel()
+        return reached.done() and not reached.cancelled() and not connection.gone.is_set()
+
+
+def websocket_table(services: Services) -> Mapping[str, Callable[..., Any]]:
+    """Websocket endpoints by path below the base path."""
+    return {PATH: StreamEndpoint(services).serve}
