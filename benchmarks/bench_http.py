@@ -29,9 +29,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(state: str, port: int) -> subprocess.Popen:
+def start_server(state: str, port: int, extra: list[str] | None = None) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--state", state],
+        [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), "--state", state,
+         *(extra or [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30

@@ -9,6 +9,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 if __name__ == "__main__":
-    for script in ("bench_audio.py", "bench_http.py"):
+    for script in ("bench_audio.py", "bench_http.py", "bench_jobs.py"):
         print(f"== {script}", flush=True)
         subprocess.run([sys.executable, str(HERE / script)], check=True)
