@@ -1,4 +1,4 @@
-"""Command line: ``mockserver serve`` (and, later, ``mockserver contract``)."""
+"""Command line: ``mockserver serve`` and ``mockserver contract``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,19 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
     click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _contract_command() -> click.Command | None:
+    """``mockserver contract`` from the ``contracts`` package, when it is installed."""
+    try:
+        from contracts.cli import contract
+    except ImportError:  # a plain install without the contract suite
+        return None
+    return contract
+
+
+if (_contract := _contract_command()) is not None:
+    main.add_command(_contract)
 
 
 if __name__ == "__main__":

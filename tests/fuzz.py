@@ -10,7 +10,8 @@ from pathlib import Path
 
 from live import LiveServer
 
-CONFIG_DIR = Path(__file__).parent / "schemathesis"
+# The same per-provider settings the contract suite ships (contracts/schemathesis/*.toml).
+CONFIG_DIR = Path(__file__).parents[1] / "contracts" / "schemathesis"
 EXAMPLES = "100" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "25"
 
 

@@ -6,14 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
-import uvicorn
 
+from contracts.local import LocalServer
 from mockserver.app import create_app
 from mockserver.settings import Settings
 
@@ -27,40 +26,17 @@ def _bound_socket() -> socket.socket:
     return sock
 
 
-class LiveServer:
+class LiveServer(LocalServer):
     """``create_app(settings)`` served by uvicorn in a background thread on a free port."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app = create_app(settings)
-        self._sock = _bound_socket()
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+        super().__init__(create_app(settings))
 
     @property
     def services(self):
         """The server's shared machinery (store, clock, accounts)."""
         return self.app.services
-
-    def __enter__(self) -> "LiveServer":
-        self._thread.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not self._server.started:  # startup only; state is never waited for this way
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self.services.store.close()
-        self._sock.close()
 
     def client(self, prefix: str = "", **kwargs) -> httpx.Client:
         """An httpx client for ``url + prefix``."""

@@ -1,0 +1,105 @@
+"""Servers on 127.0.0.1 for a contract run: the bundled mock in-process, a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+STARTUP_TIMEOUT = 20.0
+
+
+class LocalServer:
+    """An ASGI app served by uvicorn in a background thread on a free 127.0.0.1 port."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="on"))
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._sock]}, daemon=True)
+
+    def __enter__(self) -> "LocalServer":
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not self._server.started:  # startup only
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        services = getattr(self.app, "services", None)
+        if services is not None:
+            services.store.close()
+        self._sock.close()
+
+
+@dataclass
+class Hook:
+    """One webhook request the receiver got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on 127.0.0.1 (port 0: any free port) that records every POST."""
+
+    port: int = 0
+    received: list[Hook] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        outer = self
+        self._arrived = threading.Condition()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+                with outer._arrived:
+                    outer.received.append(Hook(
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    outer._arrived.notify_all()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def wait_for(self, predicate: Any, timeout: float) -> Hook | None:
+        """The first received hook for which ``predicate(hook)`` holds, within ``timeout``."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: any(predicate(h) for h in self.received), timeout)
+            return next((h for h in self.received if predicate(h)), None)
+
+    def __enter__(self) -> "Receiver":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()

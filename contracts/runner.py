@@ -1,0 +1,117 @@
+"""Run the contract suite for one provider: conformance, then the semantic properties."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .budget import Budget, BudgetSpent
+from .conformance import run_conformance
+from .core import CheckResult, Report, Target
+from .local import LocalServer, Receiver
+from .providers import PROVIDERS
+from .semantic import PROPERTIES
+from .semantic.common import Context
+from .session import Session
+
+MOCK_KEY = "contract-key"
+
+
+@dataclass
+class Options:
+    """How much to run."""
+
+    examples: int = 10
+    checks: Sequence[str] | None = None
+    """Only these checks ("conformance" or property names); None: all."""
+    webhook_timeout: float = 15.0
+    job_timeout: float = 300.0
+
+
+def run_contract(target: Target, budget: Budget, options: Options,
+                 conformance_target: Target | None = None,
+                 log: list[str] | None = None) -> Report:
+    """Every check for ``target.provider``; conformance may run against a separate server
+    (the bundled mock uses an instant-clock one, so fuzzed jobs complete at once)."""
+    started = time.monotonic()
+    report = Report()
+    wanted = set(options.checks) if options.checks else None
+    if wanted is None or "conformance" in wanted:
+        report.results.append(run_conformance(conformance_target or target, budget,
+                                              options.examples, log))
+    properties = [p for p in PROPERTIES[target.provider] if wanted is None or p.name in wanted]
+    session = Session(target, budget)
+    try:
+        with _receiver(target, properties) as receiver:
+            for prop in properties:
+                result = CheckResult(target.provider, prop.name)
+                session.result = result
+                ctx = Context(session, options.examples, receiver,
+                              target.webhook_url or (receiver.url if receiver else None),
+                              options.webhook_timeout, options.job_timeout)
+                ctx.extra["webhook_secret"] = target.webhook_secret or (
+                    PROVIDERS[target.provider].webhook_secret if session.has_admin() else None)
+                if prop.webhooks and receiver is None:
+                    result.notes.append("webhooks not checked: no receiver the provider can"
+                                        " reach (give --webhook-url)")
+                tick = time.monotonic()
+                try:
+                    prop.run(ctx)
+                except BudgetSpent as spent:
+                    result.skipped = str(spent)
+                result.seconds = time.monotonic() - tick
+                report.results.append(result)
+    finally:
+        session.close()
+    report.seconds = time.monotonic() - started
+    report.generation_calls = budget.calls
+    report.cost = {target.provider: budget.cost}
+    return report
+
+
+@contextlib.contextmanager
+def _receiver(target: Target, properties: list) -> Iterator[Receiver | None]:
+    """A local webhook receiver when a property needs one and the provider can reach it."""
+    if not any(p.webhooks for p in properties):
+        yield None
+        return
+    if target.webhook_url:
+        from urllib.parse import urlparse
+        port = urlparse(target.webhook_url).port or 80
+        with Receiver(port=port) as receiver:
+            yield receiver
+        return
+    if not target.is_loopback:
+        yield None
+        return
+    with Receiver() as receiver:
+        yield receiver
+
+
+@contextlib.contextmanager
+def bundled_mock(provider: str, clock: str) -> Iterator[Target]:
+    """The bundled mock in-process on a free 127.0.0.1 port; a Target for ``provider``."""
+    from mockserver.app import create_app
+    from mockserver.settings import Settings
+
+    config = {"providers": {"musicgen": {"rate_limit": {"requests": 1_000_000,
+                                                        "window_seconds": 60}}}}
+    if clock == "instant":  # fuzzing: generated callback URLs are never called
+        config["providers"]["soundpiece"] = {"webhook_secret": None, "long_poll_seconds": 1}
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(state_path=str(Path(tmp) / "state.db"), clock=clock,
+                            api_keys=(MOCK_KEY,), providers=(provider,), config=config)
+        with LocalServer(create_app(settings)) as server:
+            info = PROVIDERS[provider]
+            yield Target(provider, server.url + info.server_path, MOCK_KEY)
+
+
+def run_against_mock(provider: str, budget: Budget, options: Options,
+                     log: list[str] | None = None) -> Report:
+    """The suite against the bundled mock (instant clock for fuzzing, manual for semantics)."""
+    with bundled_mock(provider, "instant") as fuzz, bundled_mock(provider, "manual") as target:
+        return run_contract(target, budget, options, conformance_target=fuzz, log=log)

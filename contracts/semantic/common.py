@@ -1,0 +1,238 @@
+"""What every provider's properties share: hypothesis runs over HTTP, bounded job
+following, audio checks, missing-key and error-shape probes, webhook checks."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import soundfile
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from ..local import Hook, Receiver
+from ..schema import index_for
+from ..session import Session
+
+# Mock seconds between polls when the mock's manual clock can be moved (about 68 min in all).
+MOCK_STEPS = (0.5, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+
+
+@dataclass
+class Context:
+    """What a property gets: the session, how many examples, the webhook receiver if any."""
+
+    session: Session
+    examples: int
+    receiver: Receiver | None = None
+    webhook_url: str | None = None
+    webhook_timeout: float = 15.0
+    job_timeout: float = 300.0
+    """Wall-clock bound for a job on a real provider (the mock's clock is moved instead)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def violate(self, name: str, operation: str, expected: str, actual: str,
+                curl: str = "") -> None:
+        """Record a violation in the current check."""
+        self.session.violate(name, operation, expected, actual, curl)
+
+
+@dataclass(frozen=True)
+class Property:
+    """One semantic contract: a function over a Context, and its planned calls for --dry-run."""
+
+    name: str
+    run: Callable[[Context], None]
+    plan: Callable[[int], list[tuple[str, str, float]]]
+    """examples -> [(METHOD, path, seconds of audio or 0 for a free call)]."""
+    max_examples: int = 5
+    """Examples are min(--examples, this): each one is a paid generation."""
+    webhooks: bool = False
+
+
+def run_examples(ctx: Context, limit: int, strategy: st.SearchStrategy[Any],
+                 body: Callable[[Any], None]) -> None:
+    """Run ``body`` over up to ``min(ctx.examples, limit)`` drawn values (no shrinking: a
+    violation is recorded, not raised, and each call may cost money)."""
+    runs = max(1, min(ctx.examples, limit))
+
+    @settings(max_examples=runs, database=None, deadline=None, derandomize=True,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def inner(value: Any) -> None:
+        body(value)
+
+    inner()
+
+
+PROMPTS = st.sampled_from(["calm piano", "upbeat jazz trio", "rain on a tin roof",
+                           "synthwave, happy", "lofi hip hop beat", "epic orchestral"])
+
+
+def follow_job(ctx: Context, operation: str, poll: Callable[[], httpx.Response | None],
+               status_of: Callable[[dict], str], ranks: dict[str, int], terminal: set[str],
+               curl: str) -> dict | None:
+    """Poll a job until terminal (bounded), checking it never goes back; its last body.
+
+    On this mock with a manual clock the clock is moved between polls; on a real provider
+    the wait is bounded by ``ctx.job_timeout`` (and --budget-seconds).
+    """
+    seen: list[str] = []
+    deadline = time.monotonic() + _job_bound(ctx)
+    steps = iter(MOCK_STEPS)
+    body: dict | None = None
+    while True:
+        response = poll()
+        if response is None or response.status_code != 200:
+            return None
+        body = response.json()
+        status = status_of(body)
+        _note_status(ctx, operation, seen, status, ranks, curl)
+        if status in terminal:
+            break
+        step = next(steps, None) if ctx.session.has_admin() else 1.0
+        if step is None or time.monotonic() > deadline:
+            ctx.violate("job_never_completes", operation,
+                        f"a terminal status ({', '.join(sorted(terminal))}) within the bound",
+                        f"still {status!r} after {' -> '.join(seen)}", curl)
+            return None
+        ctx.session.wait(step)
+    for _ in range(2):  # a terminal job stays where it is
+        ctx.session.wait(1)
+        again = poll()
+        if again is None or again.status_code != 200:
+            break
+        _note_status(ctx, operation, seen, status_of(again.json()), ranks, curl)
+        if status_of(again.json()) != status:
+            break
+    return body
+
+
+def _job_bound(ctx: Context) -> float:
+    left = ctx.session.budget.time_left()
+    return ctx.job_timeout if left is None else min(ctx.job_timeout, left)
+
+
+def _note_status(ctx: Context, operation: str, seen: list[str], status: str,
+                 ranks: dict[str, int], curl: str) -> None:
+    if seen and status != seen[-1]:
+        before = seen[-1]
+        if ranks.get(status, -1) <= ranks.get(before, -1):
+            ctx.violate("lifecycle_backwards", operation,
+                        f"statuses only move forward ({' -> '.join(ranks)}), terminal stays",
+                        f"{' -> '.join([*seen, status])}", curl)
+    if not seen or status != seen[-1]:
+        seen.append(status)
+
+
+def decode(data: bytes) -> tuple[int, int, str] | None:
+    """(frames, sample rate, format) of an audio file, or None when it does not decode."""
+    try:
+        with soundfile.SoundFile(io.BytesIO(data)) as sound:
+            frames = sound.frames
+            if frames <= 0 or frames > 10**10:
+                frames = len(sound.read(dtype="int16"))
+            return frames, sound.samplerate, sound.format
+    except (RuntimeError, soundfile.LibsndfileError, TypeError, ValueError):
+        return None
+
+
+def check_audio(ctx: Context, operation: str, data: bytes, media_type: str | None,
+                fmt: str, seconds: float, curl: str, tolerance: float = 0.05,
+                rate: int | None = None) -> None:
+    """The audio decodes in the promised format and lasts ``seconds`` (within tolerance)."""
+    if media_type is not None and media_type.split(";")[0].strip() != _MEDIA[fmt]:
+        ctx.violate("audio_wrong_format", operation, f"Content-Type {_MEDIA[fmt]}",
+                    media_type or "(none)", curl)
+    decoded = decode(data)
+    if decoded is None:
+        ctx.violate("audio_undecodable", operation, f"a decodable {fmt} file",
+                    f"{len(data)} bytes that do not decode (starts {data[:16]!r})", curl)
+        return
+    frames, got_rate, got_fmt = decoded
+    if got_fmt != fmt:
+        ctx.violate("audio_wrong_format", operation, f"{fmt} audio", f"{got_fmt} audio", curl)
+    if rate is not None and got_rate != rate:
+        ctx.violate("audio_wrong_rate", operation, f"{rate} Hz", f"{got_rate} Hz", curl)
+    length = frames / got_rate
+    if abs(length - seconds) > max(tolerance, seconds * 0.01):
+        ctx.violate("audio_wrong_length", operation,
+                    f"{seconds:.3f} s of audio (the reported duration, ±{tolerance} s)",
+                    f"{length:.3f} s decoded", curl)
+
+
+_MEDIA = {"MP3": "audio/mpeg", "WAV": "audio/wav", "FLAC": "audio/flac"}
+
+
+def fetch_audio(ctx: Context, operation: str, url: str | None, fmt: str, seconds: float,
+                rate: int | None = None) -> None:
+    """GET an audio URL and check it (see ``check_audio``)."""
+    curl = f"curl -sS -o audio.bin '{url}'"
+    if not url:
+        ctx.violate("field_dropped", operation, "an audio URL on a finished job", "none", curl)
+        return
+    response = ctx.session.fetch(url)
+    if response.status_code != 200:
+        ctx.violate("audio_unavailable", operation, "200 with the audio file",
+                    f"{response.status_code}: {response.text[:200]}", curl)
+        return
+    check_audio(ctx, operation, response.content, response.headers.get("content-type"), fmt,
+                seconds, curl, rate=rate)
+
+
+def missing_key_refused(ctx: Context, method: str, path: str, **kwargs: Any) -> None:
+    """A call without a key is refused with the documented 401/403 (shape checked too)."""
+    response = ctx.session.request(method, path, auth=False, **kwargs)
+    if response.status_code not in (401, 403):
+        ctx.violate("missing_key_accepted", f"{method} {path.split('?')[0]}",
+                    "401 (or 403) without a key",
+                    f"{response.status_code}: {response.text[:200]}",
+                    ctx.session.curl(method, path, **kwargs).split(" -H ")[0])
+
+
+def refused_with_documented_error(ctx: Context, method: str, path: str, expect: set[int],
+                                  **kwargs: Any) -> None:
+    """A bad request gets one of the documented error statuses (its body is shape-checked
+    against the spec by the session)."""
+    response = ctx.session.request(method, path, **kwargs)
+    if response.status_code not in expect:
+        ctx.violate("status_code_changed", f"{method} {path.split('?')[0]}",
+                    f"one of {sorted(expect)} for a bad request",
+                    f"{response.status_code}: {response.text[:200]}",
+                    ctx.session.curl(method, path, **kwargs))
+
+
+def webhook_for(ctx: Context, operation: str, match: Callable[[Any], bool],
+                curl: str) -> Hook | None:
+    """The webhook for a job (``match(payload)``), or a ``webhook_missing`` violation."""
+    if ctx.receiver is None:
+        return None
+    # Webhooks leave in the background; give the sender a moment of the mock's clock too.
+    if ctx.session.has_admin():
+        ctx.session.wait(1)
+
+    def matches(hook: Hook) -> bool:
+        try:
+            return bool(match(hook.json()))
+        except ValueError:
+            return False
+
+    hook = ctx.receiver.wait_for(matches, ctx.webhook_timeout)
+    if hook is None:
+        ctx.violate("webhook_missing", operation,
+                    f"a webhook POST to {ctx.webhook_url} within {ctx.webhook_timeout:.0f} s",
+                    f"{len(ctx.receiver.received)} other webhook(s), none for this job", curl)
+    return hook
+
+
+def check_payload(ctx: Context, provider: str, schema_name: str, payload: Any,
+                  operation: str, curl: str) -> None:
+    """A webhook payload has the documented shape."""
+    index = index_for(provider)
+    schema = index.spec["components"]["schemas"][schema_name]
+    for finding in index.schema_findings(schema, payload, False, f"webhook {schema_name} "):
+        ctx.violate(finding.name, operation, finding.expected, finding.actual, curl)

@@ -1,0 +1,98 @@
+"""MusicGPT: submit, poll ``/v1/byId`` until terminal (never backwards), the MP3 lasts the
+reported duration, the webhook carries the documented payload, idempotent replays start
+nothing new, missing keys and bad lookups are refused in the documented shape."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import strategies as st
+
+from .common import (
+    PROMPTS, Context, Property, check_payload, fetch_audio, follow_job, missing_key_refused,
+    refused_with_documented_error, run_examples, webhook_for,
+)
+
+SUBMIT, BY_ID = "/v1/sound_generator", "/v1/byId"
+RANKS = {"IN_QUEUE": 0, "IN_PROGRESS": 1, "COMPLETED": 2, "FAILED": 2}
+TERMINAL = {"COMPLETED", "FAILED"}
+
+
+def _poll(ctx: Context, task_id: str):
+    params = {"conversionType": "SOUND_GENERATOR", "task_id": task_id}
+    return lambda: ctx.session.request("GET", BY_ID, params=params)
+
+
+def job_lifecycle(ctx: Context) -> None:
+    """Submit; the job reaches COMPLETED/FAILED and stays; audio_url is an MP3 of
+    conversion_duration seconds; with a receiver, the webhook has the documented payload."""
+    def one(drawn: tuple[int, str]) -> None:
+        seconds, prompt = drawn
+        form = {"prompt": prompt, "audio_length": str(seconds)}
+        if ctx.webhook_url:
+            form["webhook_url"] = ctx.webhook_url
+        curl = ctx.session.curl("POST", SUBMIT, form=form)
+        made = ctx.session.generate("POST", SUBMIT, seconds, data=form)
+        if made.status_code != 200 or not isinstance(made.json().get("task_id"), str):
+            return
+        task_id = made.json()["task_id"]
+        op = f"GET {BY_ID}"
+        poll_curl = ctx.session.curl("GET", BY_ID, params={
+            "conversionType": "SOUND_GENERATOR", "task_id": task_id})
+        done = follow_job(ctx, op, _poll(ctx, task_id),
+                          lambda b: (b.get("conversion") or {}).get("status"), RANKS, TERMINAL,
+                          poll_curl)
+        if done is None:
+            return
+        conversion = done.get("conversion") or {}
+        if conversion.get("status") == "COMPLETED":
+            length = conversion.get("conversion_duration")
+            fetch_audio(ctx, f"{op} -> audio_url", conversion.get("audio_url"), "MP3",
+                        float(length) if isinstance(length, (int, float)) else seconds)
+        hook = webhook_for(ctx, "webhook (conversionCompleted)",
+                           lambda p: p.get("task_id") == task_id, curl)
+        if hook is not None:
+            check_payload(ctx, "musicgpt", "WebhookPayload", hook.json(), "webhook", curl)
+
+    run_examples(ctx, 3, st.tuples(st.integers(1, 3), PROMPTS), one)
+
+
+def idempotent_replay(ctx: Context) -> None:
+    """The same Idempotency-Key and body twice: the same task, no new work."""
+    def one(prompt: str) -> None:
+        key = str(uuid.uuid4())
+        form = {"prompt": prompt, "audio_length": "1"}
+        headers = {"Idempotency-Key": key}
+        first = ctx.session.generate("POST", SUBMIT, 1, data=form, headers=headers)
+        second = ctx.session.generate("POST", SUBMIT, 1, data=form, headers=headers)
+        if first.status_code != 200 or second.status_code != 200:
+            return
+        a, b = first.json(), second.json()
+        if (a.get("task_id"), a.get("conversion_id")) != (b.get("task_id"),
+                                                          b.get("conversion_id")):
+            curl = ctx.session.curl("POST", SUBMIT, form=form).replace(
+                " -X POST", f" -X POST -H 'Idempotency-Key: {key}'")
+            ctx.violate("idempotency_new_work", f"POST {SUBMIT}",
+                        f"the replay answers task {a.get('task_id')} again",
+                        f"a new task {b.get('task_id')}", curl + "   # run twice")
+
+    run_examples(ctx, 2, PROMPTS, one)
+
+
+def keys_and_errors(ctx: Context) -> None:
+    """No key: 401. Both ids, or an unknown id: the documented 400/404 error body."""
+    params = {"conversionType": "SOUND_GENERATOR", "task_id": str(uuid.uuid4())}
+    missing_key_refused(ctx, "GET", BY_ID, params=params)
+    refused_with_documented_error(ctx, "GET", BY_ID, {404}, params=params)
+    refused_with_documented_error(ctx, "GET", BY_ID, {400}, params={
+        **params, "conversion_id": "c"})
+
+
+PROPERTIES = [
+    Property("job_lifecycle_audio_webhook", job_lifecycle,
+             lambda n: [("POST", SUBMIT, 3.0), ("GET", BY_ID, 0)] * min(n, 3), webhooks=True),
+    Property("idempotent_replay", idempotent_replay,
+             lambda n: [("POST", SUBMIT, 1.0), ("POST", SUBMIT, 1.0)] * min(n, 2)),
+    Property("missing_key_and_error_shape", keys_and_errors,
+             lambda n: [("GET", BY_ID, 0)] * 3, max_examples=1),
+]

@@ -1,0 +1,113 @@
+"""One HTTP session against the target: every call checked against the spec, counted, and
+reproducible (each violation carries a curl line)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .budget import Budget, cost_of
+from .core import CheckResult, Target, Violation, curl_line, short
+from .providers import PROVIDERS
+from .schema import check_response
+
+
+@dataclass
+class Session:
+    """An httpx client for the target, with the budget and the current check's result."""
+
+    target: Target
+    budget: Budget
+    result: CheckResult | None = None
+    timeout: float = 60.0
+    admin: bool | None = None
+    client: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(timeout=self.timeout)
+        self.info = PROVIDERS[self.target.provider]
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.client.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, json: Any = None, data: dict | None = None,
+                params: dict | None = None, headers: dict[str, str] | None = None,
+                auth: bool = True, check: bool = True) -> httpx.Response:
+        """Call ``base_url + path``; record spec mismatches of the answer as violations."""
+        sent = {**(self.info.auth(self.target.api_key) if auth else {}), **(headers or {})}
+        url = self.target.base_url + path
+        response = self.client.request(method, url, json=json, data=data, params=params,
+                                       headers=sent)
+        if self.result is not None:
+            self.result.calls += 1
+        if check:
+            self.check_spec(method, path, response, curl_line(
+                method, url, sent, json, data, params, self.target.api_key))
+        return response
+
+    def generate(self, method: str, path: str, seconds: float, variations: int = 1,
+                 **kwargs: Any) -> httpx.Response:
+        """A paid call: counted against the budget first (raises BudgetSpent when spent)."""
+        self.budget.spend(cost_of(self.target.provider, seconds, variations))
+        return self.request(method, path, **kwargs)
+
+    def curl(self, method: str, path: str, **kwargs: Any) -> str:
+        """The curl line of a call made with the key (for violations found later)."""
+        return curl_line(method, self.target.base_url + path,
+                         self.info.auth(self.target.api_key), secret=self.target.api_key,
+                         **kwargs)
+
+    def check_spec(self, method: str, path: str, response: httpx.Response, curl: str) -> None:
+        """Record every way ``response`` departs from the documented one."""
+        content_type = response.headers.get("content-type", "")
+        body: Any = None
+        if "json" in content_type:
+            try:
+                body = response.json()
+            except ValueError:
+                content_type = "invalid JSON"
+        for finding in check_response(self.target.provider, method, path.split("?")[0],
+                                      response.status_code, content_type, body):
+            self.violate(finding.name, f"{method} {path.split('?')[0]}", finding.expected,
+                         f"{finding.actual}; body: {short(response.text, 200)}", curl)
+
+    def violate(self, name: str, operation: str, expected: str, actual: str,
+                curl: str = "") -> None:
+        """Record one violation in the current check (once per name and operation)."""
+        assert self.result is not None
+        if any(v.name == name and v.operation == operation for v in self.result.violations):
+            return
+        self.result.violations.append(Violation(name, operation, expected, actual, curl,
+                                                self.result.name))
+
+    # -- the mock's clock, when there is one ---------------------------------------------------
+
+    def has_admin(self) -> bool:
+        """True when the target is this mock with its admin API (a manual clock to move)."""
+        if self.admin is None:
+            try:
+                answer = self.client.get(self.target.origin + "/_mock/clock", timeout=5)
+                self.admin = answer.status_code == 200 and answer.json().get("mode") == "manual"
+            except (httpx.HTTPError, ValueError, AttributeError):
+                self.admin = False
+        return self.admin
+
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` pass: move the mock's manual clock, or really wait (real provider)."""
+        if self.has_admin():
+            self.client.post(self.target.origin + "/_mock/clock/advance",
+                             json={"seconds": seconds})
+        else:
+            time.sleep(min(seconds, 2.0))
+
+    def fetch(self, url: str) -> httpx.Response:
+        """GET an audio URL as a user would (no key; it is a signed URL)."""
+        if self.result is not None:
+            self.result.calls += 1
+        return self.client.get(url)

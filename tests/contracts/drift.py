@@ -1,0 +1,112 @@
+"""Deliberately broken upstreams: the mock behind an ASGI middleware that rewrites one thing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contracts.budget import Budget
+from contracts.core import Report, Target
+from contracts.local import LocalServer
+from contracts.providers import PROVIDERS
+from contracts.runner import Options, run_contract
+from mockserver.app import create_app
+from mockserver.settings import Settings
+
+KEY = "drift-key"
+Rewrite = Callable[[Scope, int, bytes], tuple[int, bytes]]
+
+
+class Rewriter:
+    """Buffers responses to requests whose path contains ``match`` and rewrites them;
+    ``request`` may rewrite the request (headers, body) first."""
+
+    def __init__(self, app: ASGIApp, match: str, rewrite: Rewrite | None = None,
+                 request: Callable[[Scope, bytes], tuple[Scope, bytes]] | None = None) -> None:
+        self.app, self.match, self.rewrite, self.request = app, match, rewrite, request
+        self.services = getattr(app, "services", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.match not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        if self.request is not None:
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            scope, body = self.request(scope, body)
+            sent = False
+
+            async def receive() -> Message:  # noqa: F811 (the rewritten request)
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+        if self.rewrite is None:
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            status, body = self.rewrite(scope, start["status"], b"".join(chunks))
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, capture)
+
+
+def json_rewrite(change: Callable[[Any, int], tuple[int, Any] | None]) -> Rewrite:
+    """A response rewrite over parsed JSON: ``change(body, status)`` -> (status, body) or None."""
+    def rewrite(scope: Scope, status: int, raw: bytes) -> tuple[int, bytes]:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return status, raw
+        changed = change(data, status)
+        return (status, raw) if changed is None else (changed[0], json.dumps(changed[1]).encode())
+    return rewrite
+
+
+def drop_form_field(name: str) -> Callable[[Scope, bytes], tuple[Scope, bytes]]:
+    """A request rewrite that removes one urlencoded form field."""
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        pairs = [(k, v) for k, v in parse_qsl(body.decode()) if k != name]
+        new = urlencode(pairs).encode()
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        return {**scope, "headers": [*headers, (b"content-length", str(len(new)).encode())]}, new
+    return request
+
+
+def drop_header(name: bytes) -> Callable[[Scope, bytes], tuple[Scope, bytes]]:
+    """A request rewrite that removes one header."""
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        return {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != name]}, body
+    return request
+
+
+def run_broken(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp],
+               checks: list[str], config: dict | None = None, **options: Any) -> Report:
+    """Serve the wrapped mock on 127.0.0.1 and run the named checks against it."""
+    settings = Settings(state_path=str(tmp_path / "state.db"), clock="manual",
+                        api_keys=(KEY,), providers=(provider,), config=config or {})
+    with LocalServer(wrap(create_app(settings))) as server:
+        target = Target(provider, server.url + PROVIDERS[provider].server_path, KEY)
+        return run_contract(target, Budget(), Options(examples=1, checks=checks, **options))
