@@ -63,10 +63,17 @@ class Hook:
 
 @dataclass
 class Receiver:
-    """A webhook receiver on 127.0.0.1 (port 0: any free port) that records every POST."""
+    """A webhook receiver on 127.0.0.1 (port 0: any free port) that records every POST.
+
+    For tests of delivery it can refuse its first ``fail_first`` calls (503) or take
+    ``delay_seconds`` per call (a slow receiver, on purpose).
+    """
 
     port: int = 0
+    fail_first: int = 0
+    delay_seconds: float = 0.0
     received: list[Hook] = field(default_factory=list)
+    attempts: int = 0
 
     def __post_init__(self) -> None:
         outer = self
@@ -75,9 +82,17 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                self.send_response(200)
+                with outer._arrived:
+                    outer.attempts += 1
+                    refuse = outer.attempts <= outer.fail_first
+                    outer._arrived.notify_all()
+                if outer.delay_seconds:
+                    time.sleep(outer.delay_seconds)
+                self.send_response(503 if refuse else 200)
                 self.send_header("content-length", "0")
                 self.end_headers()
+                if refuse:
+                    return
                 with outer._arrived:
                     outer.received.append(Hook(
                         self.path, {k.lower(): v for k, v in self.headers.items()}, body))
@@ -95,6 +110,18 @@ class Receiver:
         with self._arrived:
             self._arrived.wait_for(lambda: any(predicate(h) for h in self.received), timeout)
             return next((h for h in self.received if predicate(h)), None)
+
+    def wait_received(self, count: int, timeout: float = 15.0) -> list[Hook]:
+        """Block until ``count`` deliveries were accepted (a condition wait); return them."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            return list(self.received)
+
+    def wait_attempts(self, count: int, timeout: float = 15.0) -> int:
+        """Block until ``count`` calls started (answered or not); returns the count."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: self.attempts >= count, timeout)
+            return self.attempts
 
     def __enter__(self) -> "Receiver":
         self._thread.start()

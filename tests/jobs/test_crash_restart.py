@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from live import ServerProcess
-from receiver import Receiver
+from contracts.local import Receiver
 
 KEY = {"Authorization": "crash-key"}
 BASE = "/musicgpt/api/public/v1"
@@ -45,7 +45,7 @@ def test_sigkill_mid_lifecycle_then_restart(tmp_path: Path) -> None:
             assert _status(second.url, late["task_id"]) == "COMPLETED"
             # Pending deliveries are picked up again and delivered after their backoff.
             _advance(second.url, 120)
-            got = receiver.wait_for(2)
+            got = receiver.wait_received(2)
             deliveries = httpx.get(second.url + "/_mock/webhooks").json()["deliveries"]
             journal_after = httpx.get(second.url + "/_mock/journal").json()["entries"]
     assert {g.json()["task_id"] for g in got} == {early["task_id"], late["task_id"]}

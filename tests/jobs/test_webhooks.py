@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from live import LiveServer
 from mockserver.jobs.webhooks import standard_webhook_headers, target_refusal
 from mockserver.settings import Settings
-from receiver import Receiver
+from contracts.local import Receiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -48,7 +48,7 @@ def test_only_loopback_and_private_targets_by_default(url: str, allowed: bool) -
 def test_a_delivery_is_sent_and_recorded(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live:
         live.services.webhooks.enqueue("muzaic", "t1", receiver.url, b'{"a": 1}', {"x-test": "1"})
-        got = receiver.wait_for(1)
+        got = receiver.wait_received(1)
         assert got[0].json() == {"a": 1} and got[0].headers["x-test"] == "1"
         record = _deliveries(live)[0]
     assert record["state"] == "delivered" and record["attempts"][0]["status"] == 200
@@ -61,7 +61,7 @@ def test_a_receiver_that_is_down_gets_the_delivery_later(tmp_path: Path) -> None
         httpx.post(live.url + "/_mock/clock/advance", json={"seconds": 10})   # retry 1 after 10 s
         assert _wait_attempts(live, 2) == ["pending"]
         httpx.post(live.url + "/_mock/clock/advance", json={"seconds": 20})   # retry 2 after 20 s
-        assert len(receiver.wait_for(1)) == 1
+        assert len(receiver.wait_received(1)) == 1
         record = _deliveries(live)[0]
     assert record["state"] == "delivered"
     assert [a.get("status") for a in record["attempts"]] == [503, 503, 200]

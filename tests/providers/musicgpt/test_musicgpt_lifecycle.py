@@ -12,7 +12,7 @@ from audiocheck import ONE_MS, SAMPLE_RATE, ffmpeg_decode
 from musicgpt_helpers import (
     BY_ID, advance, by_id, client, conversion, deliveries, server, submit,
 )
-from receiver import Receiver
+from contracts.local import Receiver
 from spec_check import assert_documented, assert_schema
 
 
@@ -41,7 +41,7 @@ def test_submit_poll_complete_fetch_audio_and_receive_the_webhook(tmp_path: Path
             "IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
         done = conversion(api, task_id=made["task_id"])
         audio = httpx.get(done["audio_url"])
-        hook = receiver.wait_for(1)[0].json()
+        hook = receiver.wait_received(1)[0].json()
     assert done["conversion_id"] == made["conversion_id"]
     assert done["status_msg"] == "Conversion successful"
     assert done["conversion_duration"] == 3.0 and done["conversion_cost"] == 3
@@ -62,7 +62,7 @@ def test_the_webhook_audio_url_serves_the_same_file(tmp_path: Path) -> None:
     with Receiver() as receiver, server(tmp_path) as live, client(live) as api:
         made = submit(api, prompt="bells", audio_length=1, webhook_url=receiver.url)
         advance(live, 60)
-        hook = receiver.wait_for(1)[0].json()
+        hook = receiver.wait_received(1)[0].json()
         polled = conversion(api, conversion_id=made["conversion_id"])
         from_hook, from_poll = httpx.get(hook["audio_url"]), httpx.get(polled["audio_url"])
     assert from_hook.status_code == from_poll.status_code == 200
@@ -81,7 +81,7 @@ def test_a_failure_on_demand_ends_failed_without_audio(tmp_path: Path, how: str)
         later = submit(api, prompt="thunder again", audio_length=2)
         statuses = _statuses_until_done(live, api, failed["task_id"])
         end = conversion(api, task_id=failed["task_id"])
-        hook = receiver.wait_for(1)[0].json()
+        hook = receiver.wait_received(1)[0].json()
         advance(live, 60)
         other = conversion(api, task_id=later["task_id"])
     assert statuses == ["IN_QUEUE", "IN_PROGRESS", "FAILED"]
@@ -162,7 +162,7 @@ def test_the_real_clock_completes_on_its_own_and_sends_the_webhook(tmp_path: Pat
     with Receiver() as receiver, server(tmp_path, clock="real", speed=100) as live, \
             client(live) as api:
         made = submit(api, prompt="city at night", webhook_url=receiver.url)
-        hook = receiver.wait_for(1)[0].json()  # sent by the background engine, no advance
+        hook = receiver.wait_received(1)[0].json()  # sent by the background engine, no advance
         done = conversion(api, task_id=made["task_id"])
     assert made["eta"] == 0  # 0.08 s, in whole seconds
     assert hook["status"] == done["status"] == "COMPLETED"

@@ -9,7 +9,7 @@ from pathlib import Path
 from musicgpt_helpers import (
     advance, by_id, client, deliveries, server, submit, wait_recorded_attempts,
 )
-from receiver import Receiver
+from contracts.local import Receiver
 from spec_check import assert_schema
 
 BACKOFF = 10  # seconds before the first retry; doubled for each further one
@@ -26,7 +26,7 @@ def test_a_receiver_that_refuses_twice_gets_the_delivery_later(tmp_path: Path) -
         assert wait_recorded_attempts(live, 2)["state"] == "pending"
         assert receiver.received == []
         advance(live, 2 * BACKOFF)                      # retry 2, taken
-        got = receiver.wait_for(1)
+        got = receiver.wait_received(1)
         record = wait_recorded_attempts(live, 3)
     assert len(got) == 1
     payload = got[0].json()

@@ -20,7 +20,7 @@ from live import LiveServer
 from mockserver.providers.soundpiece.model import DEFAULT_WEBHOOK_SECRET, job_seconds
 from mockserver.settings import Settings
 from mockserver.specs import load_spec
-from receiver import Receiver
+from contracts.local import Receiver
 from soundpiece_helpers import KEY, ROUTES, SONG, advance, body_for, client, poll, submit
 from spec_check import assert_documented
 
@@ -134,7 +134,7 @@ def test_webhook_is_signed_per_standard_webhooks(tmp_path: Path, outcome: str) -
     with LiveServer(settings) as server, Receiver() as receiver, client(server) as c:
         op = submit(c, SONG, body_for(SONG, prompt=prompt, callback_url=receiver.url))
         advance(server, 30)
-        got = receiver.wait_for(1)
+        got = receiver.wait_received(1)
         polled = poll(c, SONG, op["id"])
         now = int(httpx.get(server.url + "/_mock/clock").json()["now"])
         outputs = got[0].json()["data"]["outputs"] or []
@@ -161,7 +161,7 @@ def test_default_secret_signs_and_null_secret_sends_nothing(tmp_path: Path) -> N
         with LiveServer(settings) as server, Receiver() as receiver, client(server) as c:
             submit(c, "create.new_fx", body_for("create.new_fx", callback_url=receiver.url))
             advance(server, 30)  # finalizes the operation (and queues any callback) at once
-            got = receiver.wait_for(1) if not config else []
+            got = receiver.wait_received(1) if not config else []
             hooks = httpx.get(server.url + "/_mock/webhooks").json()["deliveries"]
         if got:
             StandardWebhook(DEFAULT_WEBHOOK_SECRET).verify(got[0].body, got[0].headers)
@@ -176,6 +176,6 @@ def test_webhook_body_is_the_poll_dto_unwrapped(live: LiveServer) -> None:
         route = "create.new_sample"
         op = submit(c, route, body_for(route, callback_url=receiver.url))
         advance(live, 30)
-        event = receiver.wait_for(1)[0].json()
+        event = receiver.wait_received(1)[0].json()
     assert event["type"] == "create.new_sample.ready"
     assert json.loads(json.dumps(event["data"]))["duration"] == op["duration"]
