@@ -29,6 +29,14 @@ def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
+@pytest.fixture(scope="module")
+def manual_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server on the manual clock, shared by one test module."""
+    state = tmp_path_factory.mktemp("manual") / "state.db"
+    with LiveServer(Settings(state_path=str(state), clock="manual")) as live:
+        yield live
+
+
 @pytest.fixture
 def muzaic(server: LiveServer) -> Iterator[httpx.Client]:
     """A client for ``/muzaic`` with a key."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -28,10 +27,8 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    state = tmp_path_factory.mktemp("soundpiece") / "s.db"
-    with LiveServer(Settings(state_path=str(state), clock="manual")) as server:
-        yield server
+def live(manual_server: LiveServer) -> LiveServer:
+    return manual_server
 
 
 def _documented(route: str, method: str, body: dict) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import httpx
 import numpy as np
@@ -11,17 +10,14 @@ import pytest
 import soundfile
 
 from live import LiveServer
-from mockserver.settings import Settings
 from soundpiece_helpers import advance, body_for, client, poll, submit
 
 REMIX = "create.remix_instrumental"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    state = tmp_path_factory.mktemp("remix") / "s.db"
-    with LiveServer(Settings(state_path=str(state), clock="manual")) as server:
-        yield server
+def live(manual_server: LiveServer) -> LiveServer:
+    return manual_server
 
 
 def _mono(url: str) -> np.ndarray:
