@@ -1,15 +1,22 @@
-"""Servers on 127.0.0.1 for a contract run: the bundled mock in-process, a webhook receiver."""
+"""Servers on 127.0.0.1 for a contract run: the bundled mock (in a thread or as a child
+process) and a webhook receiver."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -46,6 +53,65 @@ class LocalServer:
         if services is not None:
             services.store.close()
         self._sock.close()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """``mockserver serve ARGS`` as a child process on a free 127.0.0.1 port: a server with
+    its own interpreter (no GIL shared with the caller) that can also be killed as in a crash.
+    Its output goes to ``log`` (a file path) or is discarded."""
+
+    def __init__(self, args: Sequence[str], cwd: Path, log: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(self.port),
+                     *args]
+        self.cwd = cwd
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "ServerProcess":
+        output = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        try:
+            self.proc = subprocess.Popen(self.args, cwd=self.cwd, stdout=output,
+                                         stderr=subprocess.STDOUT, env={**os.environ})
+        finally:
+            if self.log:
+                output.close()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            try:
+                if httpx.get(self.url + "/_mock/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                said = self.log.read_text(errors="replace")[-2000:] if self.log else ""
+                raise RuntimeError(f"mockserver serve did not start: {said}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers run, as in a crash."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 @dataclass

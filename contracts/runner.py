@@ -9,10 +9,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from .budget import Budget, BudgetSpent
 from .conformance import run_conformance
 from .core import CheckResult, Report, Target
-from .local import LocalServer, Receiver
+from .local import Receiver, ServerProcess
 from .providers import PROVIDERS
 from .semantic import PROPERTIES
 from .semantic.common import Context
@@ -94,20 +96,19 @@ def _receiver(target: Target, properties: list) -> Iterator[Receiver | None]:
 
 @contextlib.contextmanager
 def bundled_mock(provider: str, clock: str) -> Iterator[Target]:
-    """The bundled mock in-process on a free 127.0.0.1 port; a Target for ``provider``."""
-    from mockserver.app import create_app
-    from mockserver.settings import Settings
-
-    config = {"providers": {"musicgen": {"rate_limit": {"requests": 1_000_000,
-                                                        "window_seconds": 60}}}}
+    """The bundled mock as a ``mockserver serve`` child process on a free 127.0.0.1 port
+    (its own interpreter: fuzzing it does not compete with this process for the GIL)."""
+    config: dict = {"providers": {"musicgen": {"rate_limit": {"requests": 1_000_000,
+                                                              "window_seconds": 60}}}}
     if clock == "instant":  # fuzzing: generated callback URLs are never called
         config["providers"]["soundpiece"] = {"webhook_secret": None, "long_poll_seconds": 1}
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(state_path=str(Path(tmp) / "state.db"), clock=clock,
-                            api_keys=(MOCK_KEY,), providers=(provider,), config=config)
-        with LocalServer(create_app(settings)) as server:
-            info = PROVIDERS[provider]
-            yield Target(provider, server.url + info.server_path, MOCK_KEY)
+        folder = Path(tmp)
+        (folder / "config.yaml").write_text(yaml.safe_dump(config))
+        args = ["--provider", provider, "--clock", clock, "--api-key", MOCK_KEY,
+                "--state", str(folder / "state.db"), "--config", str(folder / "config.yaml")]
+        with ServerProcess(args, cwd=folder, log=folder / "serve.log") as server:
+            yield Target(provider, server.url + PROVIDERS[provider].server_path, MOCK_KEY)
 
 
 def run_against_mock(provider: str, budget: Budget, options: Options,

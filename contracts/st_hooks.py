@@ -3,7 +3,10 @@
 Every schema-valid length above the cap is sent as the cap, so fuzzing renders seconds of
 audio, not twenty minutes, and costs little on a paid API. Values above the documented
 maximum (negative cases) are left alone, so negative testing is unchanged. The caps come
-from ``CONTRACT_DURATION_CAPS``: ``{"field": [cap, documented maximum]}``.
+from ``CONTRACT_DURATION_CAPS``: ``{"METHOD /path": {"field": [cap, maximum or null, fill]}}``
+(null: the provider documents no maximum, so every larger value is valid and is capped;
+fill: the field's default is longer than the cap, so a request that leaves it out at the
+top level gets the cap). It runs before every call, in every phase, stateful included.
 """
 
 from __future__ import annotations
@@ -14,30 +17,42 @@ from typing import Any
 
 import schemathesis
 
-CAPS: dict[str, list[float]] = json.loads(os.environ.get("CONTRACT_DURATION_CAPS", "{}"))
+CAPS: dict[str, dict[str, list]] = json.loads(os.environ.get("CONTRACT_DURATION_CAPS", "{}"))
 
 
-def clamp(value: Any) -> Any:
+def clamp(value: Any, caps: dict[str, list]) -> Any:
     """``value`` with every capped field inside (cap, maximum] replaced by the cap."""
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            cap = CAPS.get(key)
+            cap = caps.get(key)
             if (cap and isinstance(item, (int, float)) and not isinstance(item, bool)
-                    and cap[0] < item <= cap[1]):
+                    and cap[0] < item and (cap[1] is None or item <= cap[1])):
                 out[key] = type(item)(cap[0]) if isinstance(item, int) else float(cap[0])
             else:
-                out[key] = clamp(item)
+                out[key] = clamp(item, caps)
         return out
     if isinstance(value, list):
-        return [clamp(v) for v in value]
+        return [clamp(v, caps) for v in value]
     return value
 
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Shorten the audio a generated request asks for (body and query)."""
+    operation = context.operation or case.operation
+    caps = CAPS.get(f"{operation.method.upper()} {operation.path}")
+    if not caps:
+        return
     if isinstance(case.body, (dict, list)):
-        case.body = clamp(case.body)
+        case.body = fill(clamp(case.body, caps), caps)
     if isinstance(case.query, dict):
-        case.query = clamp(case.query)
+        case.query = fill(clamp(case.query, caps), caps)
+
+
+def fill(value: Any, caps: dict[str, list]) -> Any:
+    """A top-level mapping with each absent length field whose default is long set to the cap."""
+    if not isinstance(value, dict):
+        return value
+    missing = {key: cap[0] for key, cap in caps.items() if cap[2] and key not in value}
+    return {**value, **missing} if missing else value

@@ -66,10 +66,10 @@ def test_spec_and_swagger_ui_are_served(server: LiveServer) -> None:
 
 
 def test_cli_serves_and_prints_base_urls(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
     with ServerProcess(["--state", str(tmp_path / "s.db"), "--provider", "muzaic"],
-                       cwd=tmp_path) as proc:
+                       cwd=tmp_path, log=log) as proc:
         response = httpx.get(proc.url + "/getTags", headers={"MuzaicAPI-Secret-Key": "k"})
     assert response.status_code == 200
-    assert proc.proc is not None and proc.proc.stdout is not None
-    printed = proc.proc.stdout.read().decode()
+    printed = log.read_text()
     assert f"http://127.0.0.1:{proc.port}/" in printed and "muzaic" in printed

@@ -109,4 +109,5 @@ def run_broken(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp]
                         api_keys=(KEY,), providers=(provider,), config=config or {})
     with LocalServer(wrap(create_app(settings))) as server:
         target = Target(provider, server.url + PROVIDERS[provider].server_path, KEY)
-        return run_contract(target, Budget(), Options(examples=1, checks=checks, **options))
+        return run_contract(target, Budget(), Options(**{"examples": 1, "checks": checks,
+                                                         **options}))

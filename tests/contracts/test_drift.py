@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-
+import pytest
 from drift import Rewriter, drop_form_field, drop_header, json_rewrite, run_broken
 
 LIFE = ["job_lifecycle_audio_webhook"]
@@ -122,3 +122,40 @@ def test_each_violation_carries_a_curl_line(tmp_path: Path) -> None:
     found = [v for v in report.violations if v.name == "status_code_changed"]
     assert found and found[0].curl.startswith("curl ") and "$API_KEY" in found[0].curl
     assert "201" in found[0].actual and "200" in found[0].expected
+
+
+# The same kinds caught by the conformance check: schemathesis' own failures, named alike.
+
+def _operation(change):
+    """Change the Soundpiece operation in a 200 answer (``{"<kind>": {operation}}``)."""
+    def wrapped(data, status):
+        inner = [v for v in data.values() if isinstance(v, dict) and "status" in v] if (
+            status == 200 and isinstance(data, dict)) else []
+        if not inner:
+            return None
+        change(inner[0])
+        return status, data
+    return wrapped
+
+
+CONFORMANCE_DRIFTS = {
+    "field_dropped": ("soundpiece", "/v1/create.", _operation(lambda d: d.pop("created_at"))),
+    "enum_violation": ("soundpiece", "/v1/create.", _operation(
+        lambda d: d.update(status="finished"))),
+    "type_changed": ("musicgpt", "/sound_generator", _submit_answer(
+        lambda s, d: (s, {**d, "eta": str(d["eta"])}))),
+    "status_code_changed": ("musicgpt", "/sound_generator", _submit_answer(
+        lambda s, d: (201, d))),
+    "error_shape": ("musicgpt", "/v1/", lambda d, s: (s, {"message": "nope"}) if s >= 400
+                    else None),
+}
+
+
+@pytest.mark.parametrize("kind", list(CONFORMANCE_DRIFTS))
+def test_conformance_names_the_drift(tmp_path: Path, kind: str) -> None:
+    provider, match, change = CONFORMANCE_DRIFTS[kind]
+    wrap = lambda app: Rewriter(app, match, json_rewrite(change))
+    report = run_broken(tmp_path, provider, wrap, ["conformance"], examples=1)
+    found = [v for v in report.violations if v.name == kind]
+    assert found, [v.describe() for v in report.violations]
+    assert found[0].check == "conformance" and found[0].curl.startswith("curl ")

@@ -1,0 +1,46 @@
+"""The conformance run's duration caps: read off the specs, applied by the schemathesis hook."""
+
+from __future__ import annotations
+
+from contracts.caps import duration_caps
+from contracts.providers import PROVIDERS
+from contracts.st_hooks import clamp, fill
+
+CAPS = {"duration": [2, 300, True], "audio_length": [2, None, False]}
+
+
+def test_caps_follow_refs_and_allof_per_operation() -> None:
+    caps = duration_caps(PROVIDERS["musicgen"].spec)
+    # Duration is `allOf: [$ref Duration]` (maximum 300) with a default of 30 s
+    assert caps["POST /multi-instrument"]["duration"] == [2, 300, True]
+    assert caps["POST /generate"]["duration"] == [2, 300, True]
+    # batch items carry the duration one level down: capped, never added
+    assert caps["POST /generate/batch"]["duration"] == [2, 300, False]
+    assert not any(key.startswith("GET ") for key in caps)  # responses are not requests
+
+
+def test_each_operation_keeps_its_own_maximum() -> None:
+    caps = duration_caps(PROVIDERS["soundpiece"].spec)
+    assert caps["PUT /v1/create.new_fx"]["duration"][1] == 10
+    assert caps["PUT /v1/create.new_sample"]["duration"][1] == 30
+
+
+def test_a_length_without_documented_maximum_is_capped_at_any_size() -> None:
+    caps = duration_caps(PROVIDERS["musicgpt"].spec)
+    assert caps["POST /v1/sound_generator"]["audio_length"] == [2, None, False]
+
+
+def test_clamp_caps_valid_values_and_leaves_negative_ones() -> None:
+    body = {"duration": 215.5, "items": [{"duration": 9}, {"duration": 301}, {"duration": 1}],
+            "audio_length": 10**9, "other": 500}
+    assert clamp(body, CAPS) == {
+        "duration": 2.0, "items": [{"duration": 2}, {"duration": 301}, {"duration": 1}],
+        "audio_length": 2, "other": 500}
+    assert clamp({"duration": "long", "audio_length": True}, CAPS) == {
+        "duration": "long", "audio_length": True}
+
+
+def test_fill_adds_only_absent_top_level_fields_with_a_long_default() -> None:
+    assert fill({"prompt": "x"}, CAPS) == {"prompt": "x", "duration": 2}
+    assert fill({"duration": 5}, CAPS) == {"duration": 5}
+    assert fill([{"prompt": "x"}], CAPS) == [{"prompt": "x"}]
