@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import click
@@ -72,6 +73,7 @@ def contract(providers: tuple[str, ...], base_url: str | None, api_key: str | No
              webhook_url: str | None, webhook_secret: str | None, junit_path: str | None,
              markdown_path: str | None, checks: tuple[str, ...], dry_run: bool) -> None:
     """Check that PROVIDER keeps its documented API (exit 1 on any violation)."""
+    started = time.monotonic()
     names = list(PROVIDERS) if "all" in providers else list(dict.fromkeys(providers))
     if base_url and len(names) != 1:
         raise click.UsageError("--base-url names one provider's API: give one PROVIDER")
@@ -94,6 +96,7 @@ def contract(providers: tuple[str, ...], base_url: str | None, api_key: str | No
     with ThreadPoolExecutor(max_workers=len(names)) as pool:
         reports = list(pool.map(one, names))
     report = merge(reports)
+    report.seconds = time.monotonic() - started  # the whole run, servers' start included
     click.echo(terminal(report))
     if junit_path:
         junit(report, junit_path)

@@ -76,7 +76,8 @@ class ServerProcess:
         self.log = log
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "ServerProcess":
+    def start(self) -> "ServerProcess":
+        """Launch the process (without waiting for it to answer)."""
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         try:
             self.proc = subprocess.Popen(self.args, cwd=self.cwd, stdout=output,
@@ -84,6 +85,11 @@ class ServerProcess:
         finally:
             if self.log:
                 output.close()
+        return self
+
+    def wait_ready(self) -> "ServerProcess":
+        """Block until ``/_mock/health`` answers; RuntimeError if the process ends first."""
+        assert self.proc is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             try:
@@ -96,6 +102,9 @@ class ServerProcess:
                 said = self.log.read_text(errors="replace")[-2000:] if self.log else ""
                 raise RuntimeError(f"mockserver serve did not start: {said}")
             time.sleep(0.05)
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start().wait_ready()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers run, as in a crash."""

@@ -95,24 +95,41 @@ def _receiver(target: Target, properties: list) -> Iterator[Receiver | None]:
 
 
 @contextlib.contextmanager
-def bundled_mock(provider: str, clock: str) -> Iterator[Target]:
-    """The bundled mock as a ``mockserver serve`` child process on a free 127.0.0.1 port
-    (its own interpreter: fuzzing it does not compete with this process for the GIL)."""
-    config: dict = {"providers": {"musicgen": {"rate_limit": {"requests": 1_000_000,
-                                                              "window_seconds": 60}}}}
-    if clock == "instant":  # fuzzing: generated callback URLs are never called
-        config["providers"]["soundpiece"] = {"webhook_secret": None, "long_poll_seconds": 1}
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "config.yaml").write_text(yaml.safe_dump(config))
-        args = ["--provider", provider, "--clock", clock, "--api-key", MOCK_KEY,
-                "--state", str(folder / "state.db"), "--config", str(folder / "config.yaml")]
-        with ServerProcess(args, cwd=folder, log=folder / "serve.log") as server:
-            yield Target(provider, server.url + PROVIDERS[provider].server_path, MOCK_KEY)
+def bundled_mocks(provider: str, clocks: Sequence[str]) -> Iterator[list[Target]]:
+    """The bundled mock, one ``mockserver serve`` child process per clock, started together,
+    each on a free 127.0.0.1 port (own interpreters: fuzzing one does not compete with this
+    process for the GIL). The instant clock is for fuzzing: jobs finish at once and
+    generated callback URLs are never called."""
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        servers = []
+        for clock in clocks:
+            config: dict = {"providers": {"musicgen": {"rate_limit": {
+                "requests": 1_000_000, "window_seconds": 60}}}}
+            if clock == "instant":
+                config["providers"]["soundpiece"] = {"webhook_secret": None,
+                                                     "long_poll_seconds": 1}
+            folder = Path(tmp) / clock
+            folder.mkdir()
+            (folder / "config.yaml").write_text(yaml.safe_dump(config))
+            args = ["--provider", provider, "--clock", clock, "--api-key", MOCK_KEY,
+                    "--state", str(folder / "state.db"),
+                    "--config", str(folder / "config.yaml")]
+            server = ServerProcess(args, cwd=folder, log=folder / "serve.log")
+            stack.callback(server.__exit__)  # stopped on the way out, however it went
+            servers.append(server.start())
+        for server in servers:
+            server.wait_ready()
+        yield [Target(provider, s.url + PROVIDERS[provider].server_path, MOCK_KEY)
+               for s in servers]
 
 
 def run_against_mock(provider: str, budget: Budget, options: Options,
                      log: list[str] | None = None) -> Report:
     """The suite against the bundled mock (instant clock for fuzzing, manual for semantics)."""
-    with bundled_mock(provider, "instant") as fuzz, bundled_mock(provider, "manual") as target:
-        return run_contract(target, budget, options, conformance_target=fuzz, log=log)
+    wanted = set(options.checks or ())
+    fuzz = not wanted or "conformance" in wanted
+    semantic = not wanted or any(p.name in wanted for p in PROPERTIES[provider])
+    clocks = ["instant"] * fuzz + ["manual"] * semantic or ["manual"]
+    with bundled_mocks(provider, clocks) as targets:
+        return run_contract(targets[-1], budget, options, conformance_target=targets[0],
+                            log=log)

@@ -106,6 +106,18 @@ class Session:
         else:
             time.sleep(min(seconds, 2.0))
 
+    def units_used(self) -> int | None:
+        """Units this provider's accounts have spent, when the target is the mock (its
+        ``/_mock/accounts``); None for a real provider, whose balance is not documented."""
+        if not self.has_admin():
+            return None
+        try:
+            answer = self.client.get(self.target.origin + "/_mock/accounts",
+                                     params={"provider": self.target.provider}, timeout=5)
+            return sum(int(a["used"]) for a in answer.json()["accounts"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+
     def fetch(self, url: str) -> httpx.Response:
         """GET an audio URL as a user would (no key; it is a signed URL)."""
         if self.result is not None:

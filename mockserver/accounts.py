@@ -88,6 +88,13 @@ class Accounts:
         assert row is not None
         return _account(row)
 
+    def list(self, provider: str | None = None) -> list[Account]:
+        """Every account (of one provider), oldest first."""
+        rows = self._store.all(
+            "SELECT * FROM accounts WHERE ? IS NULL OR provider = ? ORDER BY id",
+            (provider, provider))
+        return [_account(row) for row in rows]
+
     def _row(self, provider: str, key: str):
         return self._store.one(
             "SELECT * FROM accounts WHERE provider = ? AND api_key = ?", (provider, key)

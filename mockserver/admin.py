@@ -68,6 +68,12 @@ def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlett
                                request.query_params.get("provider"))
         return JSONResponse({"entries": entries})
 
+    async def accounts(request: Request) -> JSONResponse:
+        found = services.accounts.list(request.query_params.get("provider"))
+        return JSONResponse({"accounts": [
+            {"provider": a.provider, "name": a.name, "balance": a.balance, "used": a.used,
+             "created_at": a.created_at} for a in found]})
+
     async def clock(_request: Request) -> JSONResponse:
         return JSONResponse(services.clock.describe())
 
@@ -114,6 +120,7 @@ def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlett
             Route("/_mock/health", health, methods=["GET"]),
             Route("/_mock/reset", reset, methods=["POST"]),
             Route("/_mock/journal", journal, methods=["GET"]),
+            Route("/_mock/accounts", accounts, methods=["GET"]),
             Route("/_mock/clock", clock, methods=["GET"]),
             Route("/_mock/clock/advance", advance, methods=["POST"]),
             Route("/_mock/webhooks", webhooks, methods=["GET"]),

@@ -45,6 +45,20 @@ def test_reset_wipes_state(tmp_path: Path) -> None:
     assert len(journal) == 1
 
 
+def test_accounts_show_balance_and_use_with_keys_redacted(tmp_path: Path) -> None:
+    secret = "very-secret-key-123"
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"))) as live:
+        httpx.post(live.url + "/muzaic/singleFile", json={"duration": 3},
+                   headers={"MuzaicAPI-Secret-Key": secret})
+        muzaic = httpx.get(live.url + "/_mock/accounts", params={"provider": "muzaic"})
+        other = httpx.get(live.url + "/_mock/accounts", params={"provider": "musicgpt"})
+    [account] = muzaic.json()["accounts"]
+    assert account["provider"] == "muzaic" and account["used"] == 3
+    assert account["balance"] == 1_000_000 - 3
+    assert secret not in muzaic.text and "ver…" in account["name"]
+    assert other.json() == {"accounts": []}
+
+
 def test_single_provider_is_served_at_the_root(tmp_path: Path) -> None:
     key = {"MuzaicAPI-Secret-Key": "k"}
     with LiveServer(Settings(state_path=str(tmp_path / "s.db"), providers=("muzaic",))) as live:

@@ -236,3 +236,28 @@ def check_payload(ctx: Context, provider: str, schema_name: str, payload: Any,
     schema = index.spec["components"]["schemas"][schema_name]
     for finding in index.schema_findings(schema, payload, False, f"webhook {schema_name} "):
         ctx.violate(finding.name, operation, finding.expected, finding.actual, curl)
+
+
+def replay_starts_nothing(ctx: Context, operation: str, send: Callable[[], httpx.Response],
+                          id_of: Callable[[Any], Any], curl: str) -> None:
+    """Send the same idempotent request twice: the replay answers the same id and, where the
+    target shows what was spent (the mock's ``/_mock/accounts``), charges nothing."""
+    first = send()
+    spent = ctx.session.units_used()
+    second = send()
+    if first.status_code != 200 or second.status_code != 200:
+        return
+    a, b = id_of(first.json()), id_of(second.json())
+    if a != b:
+        ctx.violate("idempotency_new_work", operation, f"the replay answers {a} again",
+                    f"new work: {b}", curl + "   # run twice")
+        return
+    after = ctx.session.units_used()
+    if spent is None or after is None:
+        note = "charges not checked: the provider documents no balance to read"
+        if ctx.session.result is not None and note not in ctx.session.result.notes:
+            ctx.session.result.notes.append(note)
+    elif after != spent:
+        ctx.violate("idempotency_new_work", operation, "the replay charges nothing",
+                    f"the replay of {a} charged {after - spent} more units",
+                    curl + "   # run twice")

@@ -4,17 +4,16 @@ payload, a replayed idempotency_key starts nothing new, errors have the document
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
 
 from hypothesis import strategies as st
 
-import base64
-import hashlib
-import hmac
-
 from .common import (
     PROMPTS, Context, Property, check_payload, fetch_audio, follow_job, missing_key_refused,
-    refused_with_documented_error, run_examples, webhook_for,
+    refused_with_documented_error, replay_starts_nothing, run_examples, webhook_for,
 )
 
 ROUTE, KEY = "/v1/create.new_sample", "sample"
@@ -74,18 +73,13 @@ def job_lifecycle(ctx: Context) -> None:
 
 
 def idempotent_replay(ctx: Context) -> None:
-    """The same body (same idempotency_key) twice: the same operation id, no new work."""
+    """The same body (same idempotency_key) twice: the same operation, nothing charged."""
     def one(prompt: str) -> None:
         body = {"idempotency_key": str(uuid.uuid4()), "prompt": prompt, "duration": 1}
-        first = ctx.session.generate("PUT", ROUTE, 1, json=body)
-        second = ctx.session.generate("PUT", ROUTE, 1, json=body)
-        if first.status_code != 200 or second.status_code != 200:
-            return
-        a, b = (first.json().get(KEY) or {}).get("id"), (second.json().get(KEY) or {}).get("id")
-        if a != b:
-            ctx.violate("idempotency_new_work", f"PUT {ROUTE}",
-                        f"the replay answers operation {a} again", f"a new operation {b}",
-                        ctx.session.curl("PUT", ROUTE, json_body=body) + "   # run twice")
+        replay_starts_nothing(
+            ctx, f"PUT {ROUTE}", lambda: ctx.session.generate("PUT", ROUTE, 1, json=body),
+            lambda answer: (answer.get(KEY) or {}).get("id"),
+            ctx.session.curl("PUT", ROUTE, json_body=body))
 
     run_examples(ctx, 2, PROMPTS, one)
 

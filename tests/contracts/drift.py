@@ -111,3 +111,20 @@ def run_broken(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp]
         target = Target(provider, server.url + PROVIDERS[provider].server_path, KEY)
         return run_contract(target, Budget(), Options(**{"examples": 1, "checks": checks,
                                                          **options}))
+
+
+class ChargeReplays:
+    """Answers idempotent replays as it should, but charges the account for each replay."""
+
+    def __init__(self, app: ASGIApp, provider: str, header: bytes, units: int = 7) -> None:
+        self.app, self.provider, self.header, self.units = app, provider, header, units
+        self.services = app.services
+        self.seen: set[bytes] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = dict(scope.get("headers", [])).get(self.header) if scope["type"] == "http" else None
+        if key is not None:
+            if key in self.seen:  # charged before answering, so the next read sees it
+                self.services.accounts.charge(self.provider, KEY, self.units, "credits")
+            self.seen.add(key)
+        await self.app(scope, receive, send)

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from drift import Rewriter, drop_form_field, drop_header, json_rewrite, run_broken
+from drift import ChargeReplays, Rewriter, drop_form_field, drop_header, json_rewrite, run_broken
 
 LIFE = ["job_lifecycle_audio_webhook"]
 
@@ -113,6 +113,13 @@ def test_idempotency_new_work(tmp_path: Path) -> None:
     wrap = lambda app: Rewriter(app, "/sound_generator", request=drop_header(b"idempotency-key"))
     assert "idempotency_new_work" in run_broken(
         tmp_path, "musicgpt", wrap, ["idempotent_replay"]).names()
+
+
+def test_idempotent_replay_that_charges_again(tmp_path: Path) -> None:
+    wrap = lambda app: ChargeReplays(app, "musicgpt", b"idempotency-key")
+    report = run_broken(tmp_path, "musicgpt", wrap, ["idempotent_replay"])
+    found = [v for v in report.violations if v.name == "idempotency_new_work"]
+    assert found and "charged 7 more units" in found[0].actual
 
 
 def test_each_violation_carries_a_curl_line(tmp_path: Path) -> None:
