@@ -53,7 +53,8 @@ def dry_run(providers: list[str], examples: int, budget: Budget) -> str:
 @click.argument("providers", nargs=-1, required=True,
                 type=click.Choice([*PROVIDERS, "all"]))
 @click.option("--base-url", help="The provider's base URL (with its server path, e.g."
-              " https://api.musicgpt.com/api/public); default: the bundled mock, in-process.")
+              " https://api.musicgpt.com/api/public); default: the bundled mock, started by"
+              " this command.")
 @click.option("--api-key", help="API key for --base-url.")
 @click.option("--examples", default=10, show_default=True, type=click.IntRange(min=1),
               help="schemathesis examples per operation; semantic properties use at most 5.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -23,9 +24,9 @@ class ProviderInfo:
     webhook_secret: str | None = None
     """The bundled mock's default signing secret (real providers: pass --webhook-secret)."""
 
-    @property
+    @cached_property
     def spec(self) -> dict:
-        """The bundled spec as an OpenAPI 3.0 dict."""
+        """The bundled spec as an OpenAPI 3.0 dict (read once; treat it as read-only)."""
         return load_spec(self.name)
 
     @property

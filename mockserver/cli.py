@@ -10,7 +10,28 @@ from .providers import PROVIDERS
 from .settings import DEFAULT_STATE_PATH, Settings, load_config
 
 
-@click.group()
+class _Commands(click.Group):
+    """``serve`` is built in; ``contract`` comes from the contract suite, imported only when
+    it is run (so ``serve`` does not load hypothesis and schemathesis)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return sorted([*names, "contract"]) if _has_contract_suite() else names
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "contract" and _has_contract_suite():
+            from contracts.cli import contract
+            return contract
+        return super().get_command(ctx, cmd_name)
+
+
+def _has_contract_suite() -> bool:
+    """Whether the ``contracts`` package (installed with mockserver) can be imported."""
+    import importlib.util
+    return importlib.util.find_spec("contracts.cli") is not None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Local stand-in for AI music-generation APIs."""
 
@@ -49,19 +70,6 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
     click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
     uvicorn.run(app, host=host, port=port, log_level="warning")
-
-
-def _contract_command() -> click.Command | None:
-    """``mockserver contract`` from the ``contracts`` package, when it is installed."""
-    try:
-        from contracts.cli import contract
-    except ImportError:  # a plain install without the contract suite
-        return None
-    return contract
-
-
-if (_contract := _contract_command()) is not None:
-    main.add_command(_contract)
 
 
 if __name__ == "__main__":
