@@ -14,7 +14,7 @@ import yaml
 from .budget import Budget, BudgetSpent
 from .conformance import run_conformance
 from .core import CheckResult, Report, Target
-from .local import Receiver, ServerProcess
+from .local import LocalServer, Receiver, ServerProcess
 from .providers import PROVIDERS
 from .semantic import PROPERTIES
 from .semantic.common import Context
@@ -96,31 +96,48 @@ def _receiver(target: Target, properties: list) -> Iterator[Receiver | None]:
 
 @contextlib.contextmanager
 def bundled_mocks(provider: str, clocks: Sequence[str]) -> Iterator[list[Target]]:
-    """The bundled mock, one ``mockserver serve`` child process per clock, started together,
-    each on a free 127.0.0.1 port (own interpreters: fuzzing one does not compete with this
-    process for the GIL). The instant clock is for fuzzing: jobs finish at once and
-    generated callback URLs are never called."""
+    """The bundled mock for ``provider``, one server per clock on free 127.0.0.1 ports.
+
+    The instant-clock mock (jobs finish at once, generated callback URLs are never called)
+    takes schemathesis' thousands of requests: it runs as a ``mockserver serve`` child
+    process, with its own interpreter, so four of them fuzzed at once do not share this
+    process's GIL. The manual-clock mock takes the properties' few dozen requests: it runs
+    in-process, without another interpreter to start.
+    """
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        servers = []
+        servers: list[ServerProcess | LocalServer] = []
         for clock in clocks:
-            config: dict = {"providers": {"musicgen": {"rate_limit": {
-                "requests": 1_000_000, "window_seconds": 60}}}}
-            if clock == "instant":
-                config["providers"]["soundpiece"] = {"webhook_secret": None,
-                                                     "long_poll_seconds": 1}
             folder = Path(tmp) / clock
             folder.mkdir()
-            (folder / "config.yaml").write_text(yaml.safe_dump(config))
-            args = ["--provider", provider, "--clock", clock, "--api-key", MOCK_KEY,
-                    "--state", str(folder / "state.db"),
-                    "--config", str(folder / "config.yaml")]
-            server = ServerProcess(args, cwd=folder, log=folder / "serve.log")
-            stack.callback(server.__exit__)  # stopped on the way out, however it went
-            servers.append(server.start())
+            config = _mock_config(clock)
+            if clock == "instant":
+                (folder / "config.yaml").write_text(yaml.safe_dump(config))
+                args = ["--provider", provider, "--clock", clock, "--api-key", MOCK_KEY,
+                        "--state", str(folder / "state.db"),
+                        "--config", str(folder / "config.yaml")]
+                child = ServerProcess(args, cwd=folder, log=folder / "serve.log")
+                stack.callback(child.__exit__)  # stopped on the way out, however it went
+                servers.append(child.start())
+            else:
+                from mockserver.app import create_app
+                from mockserver.settings import Settings
+                settings = Settings(state_path=str(folder / "state.db"), clock=clock,
+                                    api_keys=(MOCK_KEY,), providers=(provider,), config=config)
+                servers.append(stack.enter_context(LocalServer(create_app(settings))))
         for server in servers:
-            server.wait_ready()
+            if isinstance(server, ServerProcess):
+                server.wait_ready()
         yield [Target(provider, s.url + PROVIDERS[provider].server_path, MOCK_KEY)
                for s in servers]
+
+
+def _mock_config(clock: str) -> dict:
+    """The bundled mock's settings for a contract run: no request limit in the way."""
+    config: dict = {"providers": {"musicgen": {"rate_limit": {
+        "requests": 1_000_000, "window_seconds": 60}}}}
+    if clock == "instant":
+        config["providers"]["soundpiece"] = {"webhook_secret": None, "long_poll_seconds": 1}
+    return config
 
 
 def run_against_mock(provider: str, budget: Budget, options: Options,
