@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -102,15 +103,22 @@ def drop_header(name: bytes) -> Callable[[Scope, bytes], tuple[Scope, bytes]]:
     return request
 
 
-def run_broken(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp],
-               checks: list[str], config: dict | None = None, **options: Any) -> Report:
-    """Serve the wrapped mock on 127.0.0.1 and run the named checks against it."""
+@contextmanager
+def run_server(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp],
+               config: dict | None = None) -> Iterator[str]:
+    """The wrapped mock (manual clock) on 127.0.0.1; yields the provider's base URL."""
     settings = Settings(state_path=str(tmp_path / "state.db"), clock="manual",
                         api_keys=(KEY,), providers=(provider,), config=config or {})
     with LocalServer(wrap(create_app(settings))) as server:
-        target = Target(provider, server.url + PROVIDERS[provider].server_path, KEY)
-        return run_contract(target, Budget(), Options(**{"examples": 1, "checks": checks,
-                                                         **options}))
+        yield server.url + PROVIDERS[provider].server_path
+
+
+def run_broken(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp],
+               checks: list[str], config: dict | None = None, **options: Any) -> Report:
+    """Serve the wrapped mock on 127.0.0.1 and run the named checks against it."""
+    with run_server(tmp_path, provider, wrap, config) as base_url:
+        return run_contract(Target(provider, base_url, KEY), Budget(),
+                            Options(**{"examples": 1, "checks": checks, **options}))
 
 
 class ChargeReplays:
