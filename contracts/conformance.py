@@ -69,11 +69,8 @@ def run_conformance(target: Target, budget: Budget, examples: int,
         if exclude_paid:
             result.notes.append("paid operations left to the semantic checks (--max-calls set):"
                                 " " + ", ".join(f"{m} {p}" for m, p in info.paid))
-        env = {**os.environ, "SCHEMATHESIS_HOOKS": "contracts.st_hooks",
-               "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec)),
-               "PYTHONPATH": os.pathsep.join(
-                   [str(Path(__file__).resolve().parent.parent),
-                    os.environ.get("PYTHONPATH", "")])}
+        env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
+               "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec))}
         args = command(info, source, extra, target.api_key, examples, junit, exclude_paid)
         try:
             run = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp,

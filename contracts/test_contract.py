@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.budget import Budget
-from contracts.core import Target
-from contracts.providers import PROVIDERS
-from contracts.report import terminal
-from contracts.runner import Options, run_against_mock, run_contract
+from mockserver.contracts.budget import Budget
+from mockserver.contracts.core import Target
+from mockserver.contracts.providers import PROVIDERS
+from mockserver.contracts.report import terminal
+from mockserver.contracts.runner import Options, run_against_mock, run_contract
 
 
 def _providers(config: pytest.Config) -> list[str]:

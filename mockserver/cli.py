@@ -15,25 +15,21 @@ class _Commands(click.Group):
     it is run (so ``serve`` does not load hypothesis and schemathesis)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = super().list_commands(ctx)
-        return sorted([*names, "contract"]) if _has_contract_suite() else names
+        return sorted([*super().list_commands(ctx), "contract"])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name == "contract" and _has_contract_suite():
-            from contracts.cli import contract
+        if cmd_name == "contract":
+            from .contracts.cli import contract
             return contract
         return super().get_command(ctx, cmd_name)
 
 
-def _has_contract_suite() -> bool:
-    """Whether the ``contracts`` package (installed with mockserver) can be imported."""
-    import importlib.util
-    return importlib.util.find_spec("contracts.cli") is not None
-
-
-@click.group(cls=_Commands)
-def main() -> None:
+@click.group(cls=_Commands, invoke_without_command=True)
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Local stand-in for AI music-generation APIs."""
+    if ctx.invoked_subcommand is None:  # a bare `mockserver` shows what it can do
+        click.echo(ctx.get_help())
 
 
 @main.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from contracts.local import LocalServer, ServerProcess  # noqa: F401 (tests import it here)
+from mockserver.contracts.local import LocalServer, ServerProcess  # noqa: F401 (tests import it here)
 from mockserver.app import create_app
 from mockserver.settings import Settings
 

@@ -11,11 +11,11 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contracts.budget import Budget
-from contracts.core import Report, Target
-from contracts.local import LocalServer
-from contracts.providers import PROVIDERS
-from contracts.runner import Options, run_contract
+from mockserver.contracts.budget import Budget
+from mockserver.contracts.core import Report, Target
+from mockserver.contracts.local import LocalServer
+from mockserver.contracts.providers import PROVIDERS
+from mockserver.contracts.runner import Options, run_contract
 from mockserver.app import create_app
 from mockserver.settings import Settings
 

@@ -8,8 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from contracts.providers import PROVIDERS
-from contracts.semantic import PROPERTIES
+from mockserver.contracts.providers import PROVIDERS
+from mockserver.contracts.semantic import PROPERTIES
 
 
 def test_every_provider_of_the_bundled_mock_keeps_its_contract(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from drift import KEY, Rewriter, json_rewrite, run_server
 
-from contracts.cli import contract
+from mockserver.contracts.cli import contract
 
 
 def test_dry_run_lists_calls_and_cost_and_calls_nothing() -> None:

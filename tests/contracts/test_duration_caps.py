@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contracts.caps import duration_caps
-from contracts.providers import PROVIDERS
-from contracts.st_hooks import clamp, fill
+from mockserver.contracts.caps import duration_caps
+from mockserver.contracts.providers import PROVIDERS
+from mockserver.contracts.st_hooks import clamp, fill
 
 CAPS = {"duration": [2, 300, True], "audio_length": [2, None, False]}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contracts.st_failures import parse_failures, parse_junit
+from mockserver.contracts.st_failures import parse_failures, parse_junit
 
 TWO_CASES = """1. Test Case ID: evYkzY
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from live import LiveServer
 from mockserver.settings import Settings
-from contracts.local import Receiver
+from mockserver.contracts.local import Receiver
 
 
 def test_an_idle_server_does_not_spin(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from live import LiveServer
 from mockserver.jobs.webhooks import standard_webhook_headers, target_refusal
 from mockserver.settings import Settings
-from contracts.local import Receiver
+from mockserver.contracts.local import Receiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

@@ -19,7 +19,7 @@ from live import LiveServer
 from mockserver.providers.soundpiece.model import DEFAULT_WEBHOOK_SECRET, job_seconds
 from mockserver.settings import Settings
 from mockserver.specs import load_spec
-from contracts.local import Receiver
+from mockserver.contracts.local import Receiver
 from soundpiece_helpers import KEY, ROUTES, SONG, advance, body_for, client, poll, submit
 from spec_check import assert_documented
 
