@@ -14,8 +14,11 @@ from pathlib import Path
 import httpx
 
 from .budget import Budget
+from .calls import CallLog, CallStats
 from .caps import duration_caps
 from .core import CheckResult, Target, Violation, short
+from .pacing import Rate
+from .progress import Progress
 from .providers import PROVIDERS, ProviderInfo
 from .st_failures import parse_junit
 
@@ -43,6 +46,9 @@ def command(info: ProviderInfo, source: str, extra: list[str], key: str, example
             # no example database: each run starts fresh anyway, and keeping hypothesis'
             # pareto front of targets costs a quarter of the fuzzing time
             "--generation-database", "none",
+            # a 429 is waited out as its Retry-After asks and the call retried (the hook
+            # paces calls to the provider's rate, so few should come)
+            "--rate-limit", "auto",
             "--report", "junit", "--report-junit-path", str(junit)]
     if exclude_paid:  # the links start at paid operations: no stateful phase without them
         args += ["--phases", "examples,coverage,fuzzing"]
@@ -51,9 +57,12 @@ def command(info: ProviderInfo, source: str, extra: list[str], key: str, example
     return args
 
 
-def run_conformance(target: Target, budget: Budget, examples: int,
-                    output: list[str] | None = None) -> CheckResult:
-    """Run schemathesis over the spec; every failure becomes a violation."""
+def run_conformance(target: Target, budget: Budget, examples: int, rate: Rate | None = None,
+                    progress: Progress | None = None, output: list[str] | None = None,
+                    per_operation: dict[str, int] | None = None) -> CheckResult:
+    """Run schemathesis over the spec, paced to ``rate``; every failure becomes a violation,
+    429s are counted apart, and a run that rate limits mostly kept from the operations fails
+    as ``rate_limited``."""
     info = PROVIDERS[target.provider]
     result = CheckResult(target.provider, "conformance")
     started = time.monotonic()
@@ -65,13 +74,19 @@ def run_conformance(target: Target, budget: Budget, examples: int,
         folder = Path(tmp)
         source, extra = spec_source(target, client, folder)
         junit = folder / "junit.xml"
+        calls = CallLog(folder / "calls.jsonl")
         exclude_paid = budget.limited
         if exclude_paid:
             result.notes.append("paid operations left to the semantic checks (--max-calls set):"
                                 " " + ", ".join(f"{m} {p}" for m, p in info.paid))
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
-               "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec))}
+               "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec)),
+               "CONTRACT_CALL_LOG": str(calls.path),
+               "CONTRACT_PACING": json.dumps(pacing(target, rate))}
         args = command(info, source, extra, target.api_key, examples, junit, exclude_paid)
+        if progress is not None:
+            progress.started(target.provider, "conformance",
+                             lambda: _counts(calls.stats()))
         try:
             run = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp,
                                  timeout=left if left is not None else 1800)
@@ -89,8 +104,48 @@ def run_conformance(target: Target, budget: Budget, examples: int,
                 "conformance_error", "schemathesis", "a clean schemathesis run",
                 short(stdout[-1500:] + stderr[-800:], 1500), check="conformance"))
         result.notes.append(_summary(stdout))
-    result.seconds = time.monotonic() - started
+        stats = calls.stats()
+        _account(result, stats, _operations(info))
+        if per_operation is not None:
+            per_operation.update(stats.per_operation)
+        result.seconds = time.monotonic() - started
+        result.conclude()
+        if progress is not None:  # while the call log is still there to count
+            progress.finished(target.provider, "conformance", result.status)
     return result
+
+
+def pacing(target: Target, rate: Rate | None) -> dict:
+    """What the schemathesis hook needs to pace its calls (see ``st_hooks``)."""
+    return {"requests": rate.requests if rate else None, "window": rate.window if rate else None,
+            "advance": target.origin + "/_mock/clock/advance" if target.own_clock else None}
+
+
+def _account(result: CheckResult, stats: CallStats, operations: int) -> None:
+    """Counts from the call log: conformance calls apart from 429s, rate-limit coverage."""
+    result.calls, result.rate_limited, result.last_call = (
+        stats.total, stats.rate_limited, stats.last)
+    result.exercised = len(stats.operations)
+    if stats.total == 0:
+        result.not_run.append("schemathesis made no call")
+    result.notes.append(f"{stats.conformance} conformance call(s)"
+                        + (f"; {stats.rate_limited} answered 429, waited out and not counted"
+                           if stats.rate_limited else ""))
+    if stats.limited_only and len(stats.limited_only) * 2 >= operations:
+        result.violations.append(Violation(
+            "rate_limited", "conformance", "every operation answered (not only 429)",
+            f"{len(stats.limited_only)} of {operations} operations got nothing but 429"
+            f" ({stats.rate_limited} of {stats.total} calls): give the provider's limit with"
+            " --rate", check="conformance"))
+
+
+def _operations(info: ProviderInfo) -> int:
+    return sum(1 for item in info.spec["paths"].values() for method in item
+               if method in ("get", "post", "put", "delete", "patch"))
+
+
+def _counts(stats: CallStats) -> tuple[int, int]:
+    return stats.total, stats.rate_limited
 
 
 def _summary(stdout: str) -> str:

@@ -46,6 +46,8 @@ class Target:
     """URL the provider should POST webhooks to (a tunnel to the local receiver), if any."""
     webhook_secret: str | None = None
     """Secret to verify webhook signatures with, for providers that sign."""
+    own_clock: bool = False
+    """The suite started this mock itself and may move its clock (``/_mock/clock/advance``)."""
 
     @property
     def origin(self) -> str:
@@ -62,21 +64,51 @@ class Target:
 
 @dataclass
 class CheckResult:
-    """The outcome of one check (conformance, or one semantic property) for one provider."""
+    """The outcome of one check (conformance, or one semantic property) for one provider.
+
+    It ends as exactly one of passed, failed (a violation) or skipped (with the reason it
+    could not run); a skip is never a pass.
+    """
 
     provider: str
     name: str
     violations: list[Violation] = field(default_factory=list)
     seconds: float = 0.0
     calls: int = 0
+    """Answered calls, 429s included."""
+    rate_limited: int = 0
+    """Calls answered 429 (counted apart: they say nothing about the contract)."""
+    exercised: int = 0
+    """Examples that reached their checks."""
+    not_run: list[str] = field(default_factory=list)
+    """Why examples could not reach their checks (a refused submit, a rate limit)."""
+    last_call: float = 0.0
+    """Wall time of the check's last call (the next check's pacer continues from it)."""
     skipped: str = ""
-    """Why the check did not run (budget spent, feature not offered); empty when it ran."""
+    """Why the check did not run (budget spent, nothing could be exercised); empty when it ran."""
     notes: list[str] = field(default_factory=list)
 
     @property
+    def status(self) -> str:
+        """``failed``, ``skipped`` or ``passed``."""
+        if self.violations:
+            return "failed"
+        return "skipped" if self.skipped else "passed"
+
+    @property
     def passed(self) -> bool:
-        """True when it ran (or was skipped) without a violation."""
-        return not self.violations
+        """True when it ran and nothing was violated."""
+        return self.status == "passed"
+
+    def conclude(self) -> None:
+        """Skip a check none of whose examples could run, naming why; note partial runs."""
+        reasons = "; ".join(dict.fromkeys(self.not_run))
+        if self.violations or self.skipped:
+            return
+        if self.exercised == 0:
+            self.skipped = f"could not run: {reasons or 'no example reached its checks'}"
+        elif self.not_run:
+            self.notes.append(f"{len(self.not_run)} example(s) could not run: {reasons}")
 
 
 @dataclass
@@ -87,16 +119,22 @@ class Report:
     seconds: float = 0.0
     generation_calls: int = 0
     cost: dict[str, float] = field(default_factory=dict)
+    strict: bool = False
+    """Skips count as failures (the CI setting)."""
 
     @property
     def violations(self) -> list[Violation]:
         """All violations, in check order."""
         return [v for r in self.results for v in r.violations]
 
+    def count(self, status: str) -> int:
+        """How many checks ended as ``status`` (passed, failed, skipped)."""
+        return sum(r.status == status for r in self.results)
+
     @property
     def ok(self) -> bool:
-        """True when nothing was violated."""
-        return not self.violations
+        """True when nothing was violated (and, when strict, nothing was skipped)."""
+        return not self.violations and not (self.strict and self.count("skipped"))
 
     def names(self) -> set[str]:
         """The distinct violation names (what the drift tests look for)."""

@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 
 from mockserver.specs import load_spec
 
+from .pacing import Rate
+
 CONFIG_DIR = Path(__file__).parent / "schemathesis"
 
 
@@ -21,6 +23,10 @@ class ProviderInfo:
     auth: Callable[[str], dict[str, str]]
     paid: tuple[tuple[str, str], ...]
     """(METHOD, path) of the operations that start paid work."""
+    probe: tuple[str, str]
+    """A free call whose documented answer is never 404: a 404 means a wrong base URL."""
+    rate: Rate | None = None
+    """The documented request limit per key (None: none documented)."""
     webhook_secret: str | None = None
     """The bundled mock's default signing secret (real providers: pass --webhook-secret)."""
 
@@ -34,6 +40,11 @@ class ProviderInfo:
         """The path part of the spec's server URL ("" for a bare host)."""
         servers = self.spec.get("servers") or [{"url": "/"}]
         return urlparse(servers[0]["url"]).path.rstrip("/")
+
+    @property
+    def spec_server_url(self) -> str:
+        """The provider's documented server URL (its base URL in production)."""
+        return (self.spec.get("servers") or [{"url": "/"}])[0]["url"]
 
     @property
     def schemathesis_config(self) -> Path:
@@ -50,16 +61,21 @@ PROVIDERS: dict[str, ProviderInfo] = {
     "muzaic": ProviderInfo(
         "muzaic", lambda k: {"MuzaicAPI-Secret-Key": k},
         (("POST", "/soundtrack"), ("POST", "/soundtrack/{origin}"), ("POST", "/singleFile"),
-         ("POST", "/audioFromHash"))),
+         ("POST", "/audioFromHash")),
+        probe=("GET", "/getTags")),
     "musicgpt": ProviderInfo(
-        "musicgpt", lambda k: {"Authorization": k}, (("POST", "/v1/sound_generator"),)),
+        "musicgpt", lambda k: {"Authorization": k}, (("POST", "/v1/sound_generator"),),
+        probe=("GET", "/v1/byId?conversionType=SOUND_GENERATOR")),  # no id: a documented 400
     "soundpiece": ProviderInfo(
         "soundpiece", lambda k: {"Authorization": f"Bearer {k}"},
         tuple(("PUT", f"/v1/create.{r}") for r in (
             "remix_song", "remix_instrumental", "new_song", "new_instrumental", "new_sample",
             "new_fx")),
+        probe=("GET", "/v1/create.new_sample"),  # no id: a documented 422
         webhook_secret="whsec_c291bmRwaWVjZS1tb2NrLXdlYmhvb2stc2VjcmV0LXYx"),
     "musicgen": ProviderInfo(
         "musicgen", lambda k: {"Authorization": f"Bearer {k}"},
-        (("POST", "/generate"), ("POST", "/generate/batch"), ("POST", "/multi-instrument"))),
+        (("POST", "/generate"), ("POST", "/generate/batch"), ("POST", "/multi-instrument")),
+        probe=("GET", "/models"),
+        rate=Rate(100, 60.0)),  # seed: "100 requests per minute per API key"
 }

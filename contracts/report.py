@@ -5,27 +5,48 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .budget import UNITS
 from .core import Report
+
+_STATE = {"passed": "ok", "failed": "FAIL", "skipped": "SKIP"}
 
 
 def terminal(report: Report) -> str:
-    """One line per check, then every violation with its curl line."""
+    """One line per check, then every violation with its curl line, then the counts."""
     lines = []
     for r in report.results:
-        state = "SKIP" if r.skipped and not r.violations else ("ok" if r.passed else "FAIL")
+        limited = f", {r.rate_limited} x 429" if r.rate_limited else ""
         extra = f"  ({r.skipped})" if r.skipped else ""
-        lines.append(f"{state:<4} {r.provider:<11} {r.name:<34} {r.calls:>4} calls"
-                     f" {r.seconds:6.1f} s{extra}")
+        lines.append(f"{_STATE[r.status]:<4} {r.provider:<11} {r.name:<34} {r.calls:>4} calls"
+                     f"{limited} {r.seconds:6.1f} s{extra}")
     for v in report.violations:
         lines.append("")
         lines.append(v.describe())
     lines.append("")
-    verdict = "no violations" if report.ok else f"{len(report.violations)} violation(s): " + \
-        ", ".join(sorted(report.names()))
-    lines.append(f"{verdict}; {report.generation_calls} generation call(s), cost "
-                 + ", ".join(f"{p} {c:g}" for p, c in report.cost.items())
-                 + f"; {report.seconds:.1f} s")
+    lines += [summary(report), verdict(report)]
     return "\n".join(lines)
+
+
+def verdict(report: Report) -> str:
+    """The last line: the outcome in words, with the count of each."""
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ("passed", "failed", "skipped"))
+    if report.violations:
+        head = f"{len(report.violations)} violation(s): " + ", ".join(sorted(report.names()))
+    elif not report.ok:
+        head = "skipped checks fail a --strict run"
+    else:
+        head = "no violations"
+    return f"{head}; checks: {counts}; {report.seconds:.1f} s"
+
+
+def summary(report: Report) -> str:
+    """What the run did: conformance calls (429s apart), generation calls and their cost."""
+    conformance = [r for r in report.results if r.name == "conformance"]
+    calls = sum(r.calls - r.rate_limited for r in conformance)
+    limited = sum(r.rate_limited for r in report.results)
+    cost = ", ".join(f"{p} {c:g} {UNITS[p][0]}" for p, c in report.cost.items())
+    return (f"{calls} conformance call(s); {limited} answered 429 (waited out, not counted);"
+            f" {report.generation_calls} generation call(s), estimated cost: {cost or 'none'}")
 
 
 def junit(report: Report, path: str | Path) -> None:
@@ -34,8 +55,8 @@ def junit(report: Report, path: str | Path) -> None:
     for provider in dict.fromkeys(r.provider for r in report.results):
         results = [r for r in report.results if r.provider == provider]
         suite = ET.SubElement(root, "testsuite", name=provider, tests=str(len(results)),
-                              failures=str(sum(not r.passed for r in results)),
-                              skipped=str(sum(bool(r.skipped) and r.passed for r in results)),
+                              failures=str(sum(r.status == "failed" for r in results)),
+                              skipped=str(sum(r.status == "skipped" for r in results)),
                               time=f"{sum(r.seconds for r in results):.3f}")
         for r in results:
             case = ET.SubElement(suite, "testcase", classname=f"contract.{provider}",
@@ -45,7 +66,7 @@ def junit(report: Report, path: str | Path) -> None:
                                         type=v.name)
                 failure.text = (f"expected: {v.expected}\nactual: {v.actual}\n"
                                 f"reproduce: {v.curl}")
-            if r.skipped and r.passed:
+            if r.status == "skipped":
                 ET.SubElement(case, "skipped", message=r.skipped)
             if r.notes:
                 ET.SubElement(case, "system-out").text = "\n".join(r.notes)
@@ -54,20 +75,21 @@ def junit(report: Report, path: str | Path) -> None:
 
 def markdown(report: Report, path: str | Path) -> None:
     """A markdown report: verdict, a table of checks, then each violation in detail."""
-    verdict = "**All contracts hold.**" if report.ok else \
+    skipped = report.count("skipped")
+    head = ("**All contracts hold.**" if not skipped else
+            f"**No violations; {skipped} check(s) skipped.**") if report.ok else (
         f"**{len(report.violations)} violation(s)**: " + ", ".join(
-            f"`{n}`" for n in sorted(report.names()))
-    out = ["# Contract report", "", verdict, "",
-           f"{report.generation_calls} generation call(s); estimated cost: "
-           + ", ".join(f"{p} {c:g}" for p, c in report.cost.items())
-           + f"; {report.seconds:.1f} s.", "",
-           "| provider | check | result | calls | seconds | notes |", "|---|---|---|---|---|---|"]
+            f"`{n}`" for n in sorted(report.names())) if report.violations
+        else "**Skipped checks fail this --strict run.**")
+    out = ["# Contract report", "", head, "", verdict(report) + ".", "", summary(report) + ".",
+           "", "| provider | check | result | calls | 429s | seconds | notes |",
+           "|---|---|---|---|---|---|---|"]
     for r in report.results:
-        state = "skipped" if r.skipped and r.passed else ("pass" if r.passed else
-                                                           f"**{len(r.violations)} failed**")
+        state = {"skipped": "skipped", "passed": "pass"}.get(
+            r.status, f"**{len(r.violations)} failed**")
         notes = "; ".join([*([r.skipped] if r.skipped else []), *r.notes]).replace("|", "\\|")
-        out.append(f"| {r.provider} | {r.name} | {state} | {r.calls} | {r.seconds:.1f} |"
-                   f" {notes} |")
+        out.append(f"| {r.provider} | {r.name} | {state} | {r.calls} | {r.rate_limited} |"
+                   f" {r.seconds:.1f} | {notes} |")
     for i, v in enumerate(report.violations, 1):
         out += ["", f"## {i}. `{v.name}` in {v.operation}", "",
                 f"- check: {v.check}", f"- expected: {v.expected}", f"- actual: {v.actual}"]

@@ -6,18 +6,21 @@ import contextlib
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import yaml
 
 from .budget import Budget, BudgetSpent
 from .conformance import run_conformance
-from .core import CheckResult, Report, Target
+from .core import CheckResult, Report, Target, Violation, short
 from .local import LocalServer, Receiver, ServerProcess
+from .pacing import Pacer, Rate
+from .progress import Progress, Silent
 from .providers import PROVIDERS
 from .semantic import PROPERTIES
-from .semantic.common import Context
+from .semantic.common import Context, Property
 from .session import Session
 
 MOCK_KEY = "contract-key"
@@ -25,13 +28,19 @@ MOCK_KEY = "contract-key"
 
 @dataclass
 class Options:
-    """How much to run."""
+    """How much to run, how fast, and how to tell."""
 
     examples: int = 10
     checks: Sequence[str] | None = None
     """Only these checks ("conformance" or property names); None: all."""
     webhook_timeout: float = 15.0
-    job_timeout: float = 300.0
+    job_timeout: float = 600.0
+    """Bound for a job whose submit answer promises no eta."""
+    rate: Rate | None = None
+    """Calls per window for this run; None: the provider's documented limit, if any."""
+    strict: bool = False
+    """Skipped checks fail the run."""
+    progress: Progress = field(default_factory=Silent)
 
 
 def run_contract(target: Target, budget: Budget, options: Options,
@@ -40,39 +49,121 @@ def run_contract(target: Target, budget: Budget, options: Options,
     """Every check for ``target.provider``; conformance may run against a separate server
     (the bundled mock uses an instant-clock one, so fuzzed jobs complete at once)."""
     started = time.monotonic()
-    report = Report()
+    report = Report(strict=options.strict)
+    info = PROVIDERS[target.provider]
     wanted = set(options.checks) if options.checks else None
-    if wanted is None or "conformance" in wanted:
-        report.results.append(run_conformance(conformance_target or target, budget,
-                                              options.examples, log))
     properties = [p for p in PROPERTIES[target.provider] if wanted is None or p.name in wanted]
+    names = ["conformance"] * (wanted is None or "conformance" in wanted) + [
+        p.name for p in properties]
+    rate = options.rate or info.rate
     session = Session(target, budget)
     try:
+        problem = preflight(session)
+        if problem is not None:
+            report.results.append(problem)
+            report.results += [CheckResult(target.provider, name, skipped=f"not run:"
+                                           f" {problem.violations[0].name}") for name in names]
+            return _finish(report, started, budget, target)
+        last_call = 0.0
+        if "conformance" in names:
+            result = run_conformance(conformance_target or target, budget, options.examples,
+                                     rate, options.progress, log)
+            report.results.append(result)
+            last_call = result.last_call
+        session.pacer = Pacer(rate, session.advance if session.has_admin() else None,
+                              last=last_call)
         with _receiver(target, properties) as receiver:
             for prop in properties:
-                result = CheckResult(target.provider, prop.name)
-                session.result = result
-                ctx = Context(session, options.examples, receiver,
-                              target.webhook_url or (receiver.url if receiver else None),
-                              options.webhook_timeout, options.job_timeout)
-                ctx.extra["webhook_secret"] = target.webhook_secret or (
-                    PROVIDERS[target.provider].webhook_secret if session.has_admin() else None)
-                if prop.webhooks and receiver is None:
-                    result.notes.append("webhooks not checked: no receiver the provider can"
-                                        " reach (give --webhook-url)")
-                tick = time.monotonic()
-                try:
-                    prop.run(ctx)
-                except BudgetSpent as spent:
-                    result.skipped = str(spent)
-                result.seconds = time.monotonic() - tick
-                report.results.append(result)
+                report.results.append(_run_property(prop, session, receiver, options))
     finally:
         session.close()
+    coverage = rate_limit_coverage(report)
+    if coverage is not None:
+        report.results.append(coverage)
+    return _finish(report, started, budget, target)
+
+
+def _run_property(prop: Property, session: Session, receiver: Receiver | None,
+                  options: Options) -> CheckResult:
+    """One semantic property, concluded as passed, failed or skipped-with-a-reason."""
+    target = session.target
+    result = CheckResult(target.provider, prop.name)
+    session.result = result
+    ctx = Context(session, options.examples, receiver,
+                  target.webhook_url or (receiver.url if receiver else None),
+                  options.webhook_timeout, options.job_timeout)
+    ctx.extra["webhook_secret"] = target.webhook_secret or (
+        PROVIDERS[target.provider].webhook_secret if session.has_admin() else None)
+    if prop.webhooks and receiver is None:
+        result.notes.append("webhooks not checked: no receiver the provider can"
+                            " reach (give --webhook-url)")
+    options.progress.started(target.provider, prop.name,
+                             lambda: (result.calls, result.rate_limited))
+    tick = time.monotonic()
+    try:
+        prop.run(ctx)
+    except BudgetSpent as spent:
+        result.skipped = str(spent)
+    except httpx.TransportError as error:
+        session.violate("transport_error", prop.name, "an answer from the provider",
+                        f"{type(error).__name__}: {error}")
+    result.seconds = time.monotonic() - tick
+    result.conclude()
+    options.progress.finished(target.provider, prop.name, _outcome(result))
+    return result
+
+
+def _outcome(result: CheckResult) -> str:
+    return {"failed": f"FAILED ({', '.join(sorted({v.name for v in result.violations}))})",
+            "skipped": f"skipped: {result.skipped}"}.get(result.status, "passed")
+
+
+def _finish(report: Report, started: float, budget: Budget, target: Target) -> Report:
     report.seconds = time.monotonic() - started
     report.generation_calls = budget.calls
     report.cost = {target.provider: budget.cost}
     return report
+
+
+def preflight(session: Session) -> CheckResult | None:
+    """One free call whose documented answer is never 404: a 404, or no answer at all, is a
+    wrong base URL (or a server that is down), reported as such instead of as violations."""
+    target = session.target
+    info = PROVIDERS[target.provider]
+    method, path = info.probe
+    result = CheckResult(target.provider, "base_url")
+    session.result = result
+    curl = session.curl(method, path)
+    hint = (f"the base URL must include the provider's server path, as in"
+            f" {info.spec_server_url}")
+    try:
+        response = session.request(method, path, check=False)
+    except httpx.TransportError as error:
+        session.violate("unreachable", f"{method} {path}", f"an answer from {target.base_url}",
+                        f"{type(error).__name__}: {error}", curl)
+        return result
+    if response.status_code == 404:
+        session.violate("wrong_base_url", f"{method} {path}",
+                        f"a documented answer (not 404); {hint}",
+                        f"404: {short(response.text, 200)}", curl)
+        return result
+    return None
+
+
+def rate_limit_coverage(report: Report) -> CheckResult | None:
+    """A failed "coverage" check when rate limits kept most checks from running."""
+    results = [r for r in report.results if r.name != "base_url"]
+    limited = [r for r in results if r.status == "skipped" and "rate limit" in r.skipped
+               or any(v.name == "rate_limited" for v in r.violations)]
+    if not results or len(limited) * 2 <= len(results):
+        return None
+    result = CheckResult(results[0].provider, "coverage")
+    result.violations.append(Violation(
+        "rate_limited", "the whole run", "most checks exercised (not answered 429)",
+        f"rate limits kept {len(limited)} of {len(results)} checks from running"
+        f" ({', '.join(r.name for r in limited)}); give the provider's limit with --rate,"
+        " or run fewer --examples", check="coverage"))
+    return result
 
 
 @contextlib.contextmanager
@@ -127,17 +218,17 @@ def bundled_mocks(provider: str, clocks: Sequence[str]) -> Iterator[list[Target]
         for server in servers:
             if isinstance(server, ServerProcess):
                 server.wait_ready()
-        yield [Target(provider, s.url + PROVIDERS[provider].server_path, MOCK_KEY)
-               for s in servers]
+        yield [Target(provider, s.url + PROVIDERS[provider].server_path, MOCK_KEY,
+                      own_clock=True) for s in servers]
 
 
 def _mock_config(clock: str) -> dict:
-    """The bundled mock's settings for a contract run: no request limit in the way."""
-    config: dict = {"providers": {"musicgen": {"rate_limit": {
-        "requests": 1_000_000, "window_seconds": 60}}}}
+    """The bundled mock's settings for a contract run. Its documented limits stay as they
+    are (the suite paces itself and moves the mock's clock); the fuzzed Soundpiece has no
+    signing secret, so, as documented, it sends no callbacks to generated URLs."""
     if clock == "instant":
-        config["providers"]["soundpiece"] = {"webhook_secret": None, "long_poll_seconds": 1}
-    return config
+        return {"providers": {"soundpiece": {"webhook_secret": None, "long_poll_seconds": 1}}}
+    return {}
 
 
 def run_against_mock(provider: str, budget: Budget, options: Options,

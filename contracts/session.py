@@ -11,6 +11,7 @@ import httpx
 
 from .budget import Budget, cost_of
 from .core import CheckResult, Target, Violation, curl_line, short
+from .pacing import RETRIES, Pacer, retry_wait
 from .providers import PROVIDERS
 from .schema import check_response
 
@@ -24,6 +25,7 @@ class Session:
     result: CheckResult | None = None
     timeout: float = 60.0
     admin: bool | None = None
+    pacer: Pacer = field(default_factory=lambda: Pacer(None))
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
@@ -39,14 +41,24 @@ class Session:
     def request(self, method: str, path: str, *, json: Any = None, data: dict | None = None,
                 params: dict | None = None, headers: dict[str, str] | None = None,
                 auth: bool = True, check: bool = True) -> httpx.Response:
-        """Call ``base_url + path``; record spec mismatches of the answer as violations."""
+        """Call ``base_url + path`` inside the rate, retrying 429s as the provider asks;
+        record spec mismatches of the final answer as violations. A final 429 is returned
+        unchecked (callers count the example as not run)."""
         sent = {**(self.info.auth(self.target.api_key) if auth else {}), **(headers or {})}
         url = self.target.base_url + path
-        response = self.client.request(method, url, json=json, data=data, params=params,
-                                       headers=sent)
-        if self.result is not None:
-            self.result.calls += 1
-        if check:
+        for attempt in range(RETRIES + 1):
+            self.pacer.before_call()
+            response = self.client.request(method, url, json=json, data=data, params=params,
+                                           headers=sent)
+            if self.result is not None:
+                self.result.calls += 1
+            if response.status_code != 429:
+                break
+            if self.result is not None:
+                self.result.rate_limited += 1
+            if attempt < RETRIES:
+                self.pause(retry_wait(response, attempt))
+        if check and response.status_code != 429:
             self.check_spec(method, path, response, curl_line(
                 method, url, sent, json, data, params, self.target.api_key))
         return response
@@ -57,11 +69,12 @@ class Session:
         self.budget.spend(cost_of(self.target.provider, seconds, variations))
         return self.request(method, path, **kwargs)
 
-    def curl(self, method: str, path: str, **kwargs: Any) -> str:
-        """The curl line of a call made with the key (for violations found later)."""
-        return curl_line(method, self.target.base_url + path,
-                         self.info.auth(self.target.api_key), secret=self.target.api_key,
-                         **kwargs)
+    def curl(self, method: str, path: str, *, json: Any = None, data: dict | None = None,
+             params: dict | None = None, headers: dict[str, str] | None = None) -> str:
+        """The curl line of a call made with the key, taking ``request``'s arguments."""
+        sent = {**self.info.auth(self.target.api_key), **(headers or {})}
+        return curl_line(method, self.target.base_url + path, sent, json, data, params,
+                         self.target.api_key)
 
     def check_spec(self, method: str, path: str, response: httpx.Response, curl: str) -> None:
         """Record every way ``response`` departs from the documented one."""
@@ -89,7 +102,10 @@ class Session:
     # -- the mock's clock, when there is one ---------------------------------------------------
 
     def has_admin(self) -> bool:
-        """True when the target is this mock with its admin API (a manual clock to move)."""
+        """True when the suite may move the target's clock: the target is this mock with its
+        admin API and a manual clock (``Target.own_clock`` says so for a bundled mock)."""
+        if self.admin is None and self.target.own_clock:
+            self.admin = True
         if self.admin is None:
             try:
                 answer = self.client.get(self.target.origin + "/_mock/clock", timeout=5)
@@ -99,12 +115,23 @@ class Session:
         return self.admin
 
     def wait(self, seconds: float) -> None:
-        """Let ``seconds`` pass: move the mock's manual clock, or really wait (real provider)."""
+        """Let ``seconds`` pass: move the mock's manual clock, or really wait (real provider,
+        at most 10 s at a time: a poll interval)."""
         if self.has_admin():
-            self.client.post(self.target.origin + "/_mock/clock/advance",
-                             json={"seconds": seconds})
+            self.advance(seconds)
         else:
-            time.sleep(min(seconds, 2.0))
+            time.sleep(min(seconds, 10.0))
+
+    def pause(self, seconds: float) -> None:
+        """Wait as a rate limit asks: on the mock's clock when the suite may move it."""
+        if self.has_admin():
+            self.advance(seconds)
+        else:
+            time.sleep(seconds)
+
+    def advance(self, seconds: float) -> None:
+        """Move the target mock's clock forward (``/_mock/clock/advance``)."""
+        self.client.post(self.target.origin + "/_mock/clock/advance", json={"seconds": seconds})
 
     def units_used(self) -> int | None:
         """Units this provider's accounts have spent, when the target is the mock (its

@@ -1,4 +1,10 @@
-"""schemathesis hook (loaded by ``conformance`` via SCHEMATHESIS_HOOKS): shortest durations.
+"""schemathesis hooks (loaded by ``conformance`` via SCHEMATHESIS_HOOKS): every call paced to
+the provider's rate and logged, and the shortest durations.
+
+Pacing comes from ``CONTRACT_PACING`` (``{"requests", "window", "advance"}``, see
+``pacing.Pacer``; ``advance`` is the bundled mock's clock URL), the log goes to
+``CONTRACT_CALL_LOG`` (see ``calls.CallLog``): the run reads it for progress, 429 counts and
+coverage.
 
 Every schema-valid length above the cap is sent as the cap, so fuzzing renders seconds of
 audio, not twenty minutes, and costs little on a paid API. Values above the documented
@@ -13,11 +19,30 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
+import httpx
 import schemathesis
 
+from mockserver.contracts.calls import CallLog
+from mockserver.contracts.pacing import Pacer, Rate
+
 CAPS: dict[str, dict[str, list]] = json.loads(os.environ.get("CONTRACT_DURATION_CAPS", "{}"))
+
+
+def _pacer(settings: dict[str, Any]) -> Pacer:
+    if not settings.get("requests"):
+        return Pacer(None)
+    url = settings.get("advance")
+    advance = (lambda seconds: httpx.post(url, json={"seconds": seconds}, timeout=10)) if url \
+        else None
+    return Pacer(Rate(int(settings["requests"]), float(settings["window"])), advance)
+
+
+PACER = _pacer(json.loads(os.environ.get("CONTRACT_PACING", "{}")))
+LOG = CallLog(Path(os.environ["CONTRACT_CALL_LOG"])) if os.environ.get("CONTRACT_CALL_LOG") \
+    else None
 
 
 def clamp(value: Any, caps: dict[str, list]) -> Any:
@@ -39,7 +64,8 @@ def clamp(value: Any, caps: dict[str, list]) -> Any:
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
-    """Shorten the audio a generated request asks for (body and query)."""
+    """Wait for the rate to allow the call; shorten the audio it asks for (body and query)."""
+    PACER.before_call()
     operation = context.operation or case.operation
     caps = CAPS.get(f"{operation.method.upper()} {operation.path}")
     if not caps:
@@ -48,6 +74,14 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         case.body = fill(clamp(case.body, caps), caps)
     if isinstance(case.query, dict):
         case.query = fill(clamp(case.query, caps), caps)
+
+
+@schemathesis.hook
+def after_call(context: Any, case: Any, response: Any) -> None:
+    """Log the answer (status and operation) for the run's counts."""
+    if LOG is not None:
+        operation = context.operation or case.operation
+        LOG.append(response.status_code, f"{operation.method.upper()} {operation.path}")
 
 
 def fill(value: Any, caps: dict[str, list]) -> Any:

@@ -10,16 +10,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import numpy as np
 import soundfile
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from ..core import CheckResult, short
 from ..local import Hook, Receiver
 from ..schema import index_for
 from ..session import Session
 
-# Mock seconds between polls when the mock's manual clock can be moved (about 68 min in all).
-MOCK_STEPS = (0.5, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+# Seconds between polls: on the mock's clock when the suite may move it, else real seconds
+# (the session waits at most 10 s of wall time between two polls).
+POLL_STEPS = (0.5, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+ETA_MARGIN = (2.0, 30.0)
+"""A job may take twice the eta its submit answer promised, plus 30 s, before it counts as
+never completing."""
 
 
 @dataclass
@@ -31,14 +37,49 @@ class Context:
     receiver: Receiver | None = None
     webhook_url: str | None = None
     webhook_timeout: float = 15.0
-    job_timeout: float = 300.0
-    """Wall-clock bound for a job on a real provider (the mock's clock is moved instead)."""
+    job_timeout: float = 600.0
+    """Bound for a job whose submit answer promises no eta (seconds, on the mock's clock when
+    the suite moves it)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def violate(self, name: str, operation: str, expected: str, actual: str,
                 curl: str = "") -> None:
         """Record a violation in the current check."""
         self.session.violate(name, operation, expected, actual, curl)
+
+    @property
+    def result(self) -> CheckResult:
+        """The current check's result."""
+        assert self.session.result is not None
+        return self.session.result
+
+    def ran(self) -> None:
+        """One example reached its checks."""
+        self.result.exercised += 1
+
+    def not_run(self, reason: str) -> None:
+        """One example could not reach its checks, for ``reason``."""
+        self.result.not_run.append(reason)
+
+    def accepted(self, response: httpx.Response, operation: str) -> dict | None:
+        """The JSON body of a 200 answer; otherwise None, with the reason the example could
+        not run (an undocumented answer was already reported by the session)."""
+        if response.status_code == 200:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                return body
+        self.not_run(refusal(response, operation))
+        return None
+
+
+def refusal(response: httpx.Response, operation: str) -> str:
+    """Why a call did not give the answer an example needs, in a few words."""
+    if response.status_code == 429:
+        return f"{operation}: rate limited (429 after retries)"
+    return f"{operation} answered {response.status_code}"
 
 
 @dataclass(frozen=True)
@@ -73,60 +114,86 @@ PROMPTS = st.sampled_from(["calm piano", "upbeat jazz trio", "rain on a tin roof
                            "synthwave, happy", "lofi hip hop beat", "epic orchestral"])
 
 
-def follow_job(ctx: Context, operation: str, poll: Callable[[], httpx.Response | None],
-               status_of: Callable[[dict], str], ranks: dict[str, int], terminal: set[str],
-               curl: str) -> dict | None:
-    """Poll a job until terminal (bounded), checking it never goes back; its last body.
+def follow_job(ctx: Context, operation: str, poll: Callable[[], httpx.Response],
+               status_of: Callable[[dict], Any], ranks: dict[str, int], terminal: set[str],
+               curl: str, eta: Any = None) -> dict | None:
+    """Poll a job until terminal, checking it never goes back; its last body, or None.
 
-    On this mock with a manual clock the clock is moved between polls; on a real provider
-    the wait is bounded by ``ctx.job_timeout`` (and --budget-seconds).
+    The wait is bounded by the eta the submit answer promised (``ETA_MARGIN``), else by
+    ``ctx.job_timeout``; on this mock it is mock time (the clock is moved between polls). A
+    status outside the documented set fails at once.
     """
+    bound, why = job_bound(ctx, eta)
     seen: list[str] = []
-    deadline = time.monotonic() + _job_bound(ctx)
-    steps = iter(MOCK_STEPS)
-    body: dict | None = None
+    waited, started = 0.0, time.monotonic()
+    steps = iter(POLL_STEPS)
     while True:
         response = poll()
-        if response is None or response.status_code != 200:
+        if response.status_code != 200:
+            if response.status_code == 429:
+                ctx.not_run(refusal(response, operation))
+            else:
+                ctx.violate("job_lost", operation, "200 with the job just submitted",
+                            f"{response.status_code}: {short(response.text, 200)}", curl)
             return None
         body = response.json()
-        status = status_of(body)
-        _note_status(ctx, operation, seen, status, ranks, curl)
+        status = status_of(body) if isinstance(body, dict) else None
+        if not _note_status(ctx, operation, seen, status, ranks, curl):
+            return None
         if status in terminal:
             break
-        step = next(steps, None) if ctx.session.has_admin() else 1.0
-        if step is None or time.monotonic() > deadline:
+        if not ctx.session.has_admin():
+            waited = time.monotonic() - started
+        step = next(steps, POLL_STEPS[-1])
+        if waited >= bound:
             ctx.violate("job_never_completes", operation,
-                        f"a terminal status ({', '.join(sorted(terminal))}) within the bound",
-                        f"still {status!r} after {' -> '.join(seen)}", curl)
+                        f"a terminal status ({', '.join(sorted(terminal))}) within {bound:g} s"
+                        f" ({why})", f"still {status!r} after {waited:.0f} s:"
+                        f" {' -> '.join(seen)}", curl)
             return None
+        step = min(step, bound - waited + 1)
         ctx.session.wait(step)
+        waited += step if ctx.session.has_admin() else 0.0
+    ctx.ran()
     for _ in range(2):  # a terminal job stays where it is
         ctx.session.wait(1)
         again = poll()
-        if again is None or again.status_code != 200:
+        if again.status_code != 200 or not isinstance(again.json(), dict):
             break
-        _note_status(ctx, operation, seen, status_of(again.json()), ranks, curl)
-        if status_of(again.json()) != status:
+        later = status_of(again.json())
+        if not _note_status(ctx, operation, seen, later, ranks, curl) or later != status:
             break
     return body
 
 
-def _job_bound(ctx: Context) -> float:
+def job_bound(ctx: Context, eta: Any) -> tuple[float, str]:
+    """How long a job may take: (seconds, where that bound comes from)."""
+    if isinstance(eta, (int, float)) and not isinstance(eta, bool) and eta > 0:
+        factor, margin = ETA_MARGIN
+        return eta * factor + margin, f"{factor:g} x the promised eta of {eta:g} s + {margin:g} s"
     left = ctx.session.budget.time_left()
-    return ctx.job_timeout if left is None else min(ctx.job_timeout, left)
+    if left is not None and left < ctx.job_timeout and not ctx.session.has_admin():
+        return left, "what --budget-seconds leaves"
+    return ctx.job_timeout, f"no eta promised: --job-timeout {ctx.job_timeout:g} s"
 
 
-def _note_status(ctx: Context, operation: str, seen: list[str], status: str,
-                 ranks: dict[str, int], curl: str) -> None:
+def _note_status(ctx: Context, operation: str, seen: list[str], status: Any,
+                 ranks: dict[str, int], curl: str) -> bool:
+    """Record a polled status; False (with a violation) when it is undocumented."""
+    if status not in ranks:
+        ctx.violate("enum_violation", operation,
+                    f"a documented status ({', '.join(ranks)})",
+                    f"{status!r} after {' -> '.join(seen) or 'submit'}", curl)
+        return False
     if seen and status != seen[-1]:
         before = seen[-1]
-        if ranks.get(status, -1) <= ranks.get(before, -1):
+        if ranks[status] <= ranks[before]:
             ctx.violate("lifecycle_backwards", operation,
                         f"statuses only move forward ({' -> '.join(ranks)}), terminal stays",
                         f"{' -> '.join([*seen, status])}", curl)
     if not seen or status != seen[-1]:
         seen.append(status)
+    return True
 
 
 def decode(data: bytes) -> tuple[int, int, str] | None:
@@ -139,6 +206,15 @@ def decode(data: bytes) -> tuple[int, int, str] | None:
             return frames, sound.samplerate, sound.format
     except (RuntimeError, soundfile.LibsndfileError, TypeError, ValueError):
         return None
+
+
+def decode_samples(data: bytes) -> tuple[np.ndarray, int] | None:
+    """(float samples, sample rate) of an audio file, or None when it does not decode."""
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32")
+    except (RuntimeError, soundfile.LibsndfileError, TypeError, ValueError):
+        return None
+    return (samples, rate) if len(samples) else None
 
 
 def check_audio(ctx: Context, operation: str, data: bytes, media_type: str | None,
@@ -187,6 +263,10 @@ def fetch_audio(ctx: Context, operation: str, url: str | None, fmt: str, seconds
 def missing_key_refused(ctx: Context, method: str, path: str, **kwargs: Any) -> None:
     """A call without a key is refused with the documented 401/403 (shape checked too)."""
     response = ctx.session.request(method, path, auth=False, **kwargs)
+    if response.status_code == 429:
+        ctx.not_run(refusal(response, f"{method} {path} without a key"))
+        return
+    ctx.ran()
     if response.status_code not in (401, 403):
         ctx.violate("missing_key_accepted", f"{method} {path.split('?')[0]}",
                     "401 (or 403) without a key",
@@ -199,6 +279,10 @@ def refused_with_documented_error(ctx: Context, method: str, path: str, expect: 
     """A bad request gets one of the documented error statuses (its body is shape-checked
     against the spec by the session)."""
     response = ctx.session.request(method, path, **kwargs)
+    if response.status_code == 429:
+        ctx.not_run(refusal(response, f"{method} {path}"))
+        return
+    ctx.ran()
     if response.status_code not in expect:
         ctx.violate("status_code_changed", f"{method} {path.split('?')[0]}",
                     f"one of {sorted(expect)} for a bad request",
@@ -245,9 +329,11 @@ def replay_starts_nothing(ctx: Context, operation: str, send: Callable[[], httpx
     first = send()
     spent = ctx.session.units_used()
     second = send()
-    if first.status_code != 200 or second.status_code != 200:
+    answers = [ctx.accepted(answer, operation) for answer in (first, second)]
+    if answers[0] is None or answers[1] is None:
         return
-    a, b = id_of(first.json()), id_of(second.json())
+    ctx.ran()
+    a, b = id_of(answers[0]), id_of(answers[1])
     if a != b:
         ctx.violate("idempotency_new_work", operation, f"the replay answers {a} again",
                     f"new work: {b}", curl + "   # run twice")
@@ -255,8 +341,8 @@ def replay_starts_nothing(ctx: Context, operation: str, send: Callable[[], httpx
     after = ctx.session.units_used()
     if spent is None or after is None:
         note = "charges not checked: the provider documents no balance to read"
-        if ctx.session.result is not None and note not in ctx.session.result.notes:
-            ctx.session.result.notes.append(note)
+        if note not in ctx.result.notes:
+            ctx.result.notes.append(note)
     elif after != spent:
         ctx.violate("idempotency_new_work", operation, "the replay charges nothing",
                     f"the replay of {a} charged {after - spent} more units",

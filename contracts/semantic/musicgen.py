@@ -23,14 +23,15 @@ def job_lifecycle(ctx: Context) -> None:
     def one(drawn: tuple[int, str]) -> None:
         seconds, prompt = drawn
         body = {"prompt": prompt, "duration": float(seconds)}
-        made = ctx.session.generate("POST", "/generate", seconds, json=body)
-        if made.status_code != 200 or not isinstance(made.json().get("task_id"), str):
-            return
-        path = f"/generate/{made.json()['task_id']}"
+        made = ctx.accepted(ctx.session.generate("POST", "/generate", seconds, json=body),
+                            "POST /generate")
+        if made is None or not isinstance(made.get("task_id"), str):
+            return  # a missing task_id was reported by the session's spec check
+        path = f"/generate/{made['task_id']}"
         curl = ctx.session.curl("GET", path)
         done = follow_job(ctx, "GET /generate/{task_id}",
                           lambda: ctx.session.request("GET", path),
-                          lambda b: b.get("status"), RANKS, TERMINAL, curl)
+                          lambda b: b.get("status"), RANKS, TERMINAL, curl, eta=made.get("eta"))
         if done is not None and done.get("status") == "completed":
             fetch_audio(ctx, "GET /generate/{task_id} -> audio_url", done.get("audio_url"),
                         "WAV", float(seconds), rate=32000)

@@ -31,17 +31,18 @@ def job_lifecycle(ctx: Context) -> None:
         form = {"prompt": prompt, "audio_length": str(seconds)}
         if ctx.webhook_url:
             form["webhook_url"] = ctx.webhook_url
-        curl = ctx.session.curl("POST", SUBMIT, form=form)
-        made = ctx.session.generate("POST", SUBMIT, seconds, data=form)
-        if made.status_code != 200 or not isinstance(made.json().get("task_id"), str):
-            return
-        task_id = made.json()["task_id"]
+        curl = ctx.session.curl("POST", SUBMIT, data=form)
+        made = ctx.accepted(ctx.session.generate("POST", SUBMIT, seconds, data=form),
+                            f"POST {SUBMIT}")
+        if made is None or not isinstance(made.get("task_id"), str):
+            return  # a missing task_id was reported by the session's spec check
+        task_id = made["task_id"]
         op = f"GET {BY_ID}"
         poll_curl = ctx.session.curl("GET", BY_ID, params={
             "conversionType": "SOUND_GENERATOR", "task_id": task_id})
         done = follow_job(ctx, op, _poll(ctx, task_id),
                           lambda b: (b.get("conversion") or {}).get("status"), RANKS, TERMINAL,
-                          poll_curl)
+                          poll_curl, eta=made.get("eta"))
         if done is None:
             return
         conversion = done.get("conversion") or {}
@@ -65,8 +66,7 @@ def idempotent_replay(ctx: Context) -> None:
             ctx, f"POST {SUBMIT}", lambda: ctx.session.generate(
                 "POST", SUBMIT, 1, data=form, headers={"Idempotency-Key": key}),
             lambda answer: (answer.get("task_id"), answer.get("conversion_id")),
-            ctx.session.curl("POST", SUBMIT, form=form).replace(
-                " -X POST", f" -X POST -H 'Idempotency-Key: {key}'"))
+            ctx.session.curl("POST", SUBMIT, data=form, headers={"Idempotency-Key": key}))
 
     run_examples(ctx, 2, PROMPTS, one)
 

@@ -81,3 +81,22 @@ def onset_rate(samples: np.ndarray, sr: int) -> float:
     if n == 0:
         return 0.0
     return float(len(onset_times(samples, sr)) / (n / sr))
+
+
+def similarity(a: np.ndarray, b: np.ndarray, sr: int, max_lag: float = 0.1) -> float:
+    """Peak normalised cross-correlation of two signals (mono mixes) over lags up to
+    ``max_lag`` seconds: 1.0 for the same audio (at any level, shifted by a decoder's delay),
+    about 0 for unrelated audio. Compared over the shorter signal's length."""
+    x, y = _mono(a), _mono(b)
+    n = min(len(x), len(y))
+    if n == 0:
+        return 0.0
+    x, y = x[:n] - x[:n].mean(), y[:n] - y[:n].mean()
+    energy = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    if energy == 0.0:
+        return 0.0
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(y, size)), size)
+    lag = min(n - 1, int(max_lag * sr))
+    window = np.concatenate([corr[: lag + 1], corr[size - lag:]]) if lag else corr[:1]
+    return float(np.abs(window).max() / energy)
