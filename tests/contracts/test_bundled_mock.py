@@ -14,7 +14,7 @@ from mockserver.contracts.semantic import PROPERTIES
 
 def test_every_provider_of_the_bundled_mock_keeps_its_contract(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "mockserver.cli", "contract", "all", "--examples", "3",
+        [sys.executable, "-m", "mockserver.cli", "contract", "all", "--examples", "3", "--strict",
          "--junit", str(tmp_path / "all.xml")],
         capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
