@@ -123,6 +123,9 @@ def _from_problem(fmt: ErrorFormat, exc: ProblemException) -> ApiError:
     return ApiError(status, message, headers=exc.headers)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None:
     """Register handlers on a connexion app so every error leaves in ``fmt``."""
 
@@ -143,6 +146,11 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
         return error_response(fmt, error)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        if exc.status_code == 404 and _CONTROL.search(request.scope.get("path", "")):
+            # starlette's mounts match no path with a line break in it: that is bad input
+            # (every path parameter's documented pattern refuses it), not a missing endpoint
+            return error_response(fmt, ApiError(
+                fmt.malformed(), "the path contains a control character (such as %0A)"))
         message = {404: "no such endpoint", 405: "method not allowed for this endpoint"}.get(
             exc.status_code, str(exc.detail)
         )

@@ -3,12 +3,14 @@ providers' fuzz tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from live import LiveServer
+from mockserver.contracts.pacing import Rate
 
 # The same per-provider settings the contract suite ships (contracts/schemathesis/*.toml).
 CONFIG_DIR = Path(__file__).parents[1] / "contracts" / "schemathesis"
@@ -16,20 +18,27 @@ EXAMPLES = "100" if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else "25"
 
 
 def run_schemathesis(live: LiveServer, spec_path: str, config: str, header: str,
-                     report_dir: Path, request_timeout: int = 120) -> str:
+                     report_dir: Path, request_timeout: int = 120, rate: Rate | None = None) -> str:
     """Fuzz every operation (all phases, all checks, positive and negative); return stdout.
 
     One worker: hypothesis describes filters with ``ast.parse``, which is not thread-safe on
     CPython 3.11 ("AST constructor recursion depth mismatch"). A fixed seed keeps CI
-    reproducible; the thorough profile runs 100 examples per operation.
+    reproducible; the thorough profile runs 100 examples per operation. With ``rate`` (a
+    provider's documented limit), the contract suite's hook paces the calls by moving the
+    live server's clock, so the server keeps its limit and fuzzing meets no 429.
     """
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
+           "CONTRACT_PACING": json.dumps({
+               "requests": rate.requests if rate else None,
+               "window": rate.window if rate else None,
+               "advance": live.url + "/_mock/clock/advance"})}
     run = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG_DIR / config),
          "run", f"{live.url}{spec_path}", "--checks", "all", "--mode", "all",
          "-n", EXAMPLES, "--seed", "1", "--workers", "1", "--no-color",
          "--request-timeout", str(request_timeout), "-H", header,
          "--report", "junit", "--report-dir", str(report_dir)],
-        capture_output=True, text=True, cwd=report_dir.parent, timeout=900,
+        capture_output=True, text=True, cwd=report_dir.parent, timeout=900, env=env,
     )
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
     return run.stdout
