@@ -31,3 +31,12 @@ def soundfile_decode(data: bytes) -> tuple[np.ndarray, int]:
     """Decode with soundfile (libsndfile/mpg123)."""
     samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
     return samples, rate
+
+
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two equally long signals, mixed to mono: 1.0 for the same
+    music at any gain, near 0 for unrelated music."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    x = x.mean(axis=1) if x.ndim == 2 else x
+    y = y.mean(axis=1) if y.ndim == 2 else y
+    return float(np.corrcoef(x, y)[0, 1])

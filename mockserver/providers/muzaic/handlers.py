@@ -15,7 +15,7 @@ from ...routing import Route
 from ...services import Services
 from .model import (
     API_VERSION, SAMPLE_RATE, Library, execution_time, soundtrack_file_recipe, tag_catalogue,
-    tag_warnings, check_params, tokens_for,
+    tag_warnings, check_params, requested_hash, tokens_for,
 )
 
 PROVIDER = "muzaic"
@@ -112,11 +112,11 @@ class MuzaicHandlers:
         }
 
     def audio_from_hash(self, body: dict[str, Any], user: str) -> Response:
-        """POST /audioFromHash: the MP3 of a region made earlier."""
-        region_hash = body["sourceHash"]
+        """POST /audioFromHash: the MP3 of a region made earlier (``sourceHash`` or ``hash``)."""
+        field_name, region_hash = requested_hash(body)
         recipe = self.library.region_recipe(region_hash)
         if recipe is None:
-            raise ApiError(404, f"sourceHash {region_hash!r} not found")
+            raise ApiError(404, f"{field_name} {region_hash!r} not found")
         seconds = recipe["seconds"]
         tokens = tokens_for(seconds)
         self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)

@@ -27,6 +27,11 @@ NORMALIZE_PEAK = {"auto": 0.89, "high": 0.98}
 GENERATING_ACTIONS = {"generate", "regenerate", "extend"}
 SMART_METHODS = {"smart", "auto_adjust", "adjust_start", "adjust_end"}
 KEYFRAMED = ("intensity", "rhythm", "tone", "variance")
+# A region's documented defaults (legacy "Region object definition": duration default 60; the
+# docs' example and the official client omit action for generate), in status-note order.
+REGION_DEFAULTS: tuple[tuple[str, Any], ...] = (("action", "generate"), ("duration", 60))
+# audioFromHash names the piece `sourceHash` (docs) or `hash` (the official client).
+HASH_FIELDS = ("sourceHash", "hash")
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS muzaic_regions (
@@ -119,6 +124,29 @@ def check_params(params: dict[str, Any] | None, where: str) -> None:
                                     " keyframe at position 0 and one at position 100")
 
 
+def with_region_defaults(spec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The region with its documented defaults filled in, and a status note for each one used
+    (``no action: generate``, in the style of the docs' ``no params object``)."""
+    filled = dict(spec)
+    notes = []
+    for name, value in REGION_DEFAULTS:
+        if name not in spec:
+            filled[name] = value
+            notes.append(f"no {name}: {value}")
+    return filled, notes
+
+
+def requested_hash(body: dict[str, Any]) -> tuple[str, str]:
+    """(field name, hash) of an audioFromHash request, which may name the piece ``sourceHash``
+    (docs) or ``hash`` (the official client); 400 for neither, or for two different hashes."""
+    given = {name: body[name] for name in HASH_FIELDS if name in body}
+    if not given:
+        raise ApiError(400, "sourceHash (or hash) is required: the hash of a piece made earlier")
+    if len(set(given.values())) > 1:
+        raise ApiError(400, "sourceHash and hash name different pieces; send one of them")
+    return next(iter(given.items()))
+
+
 def known_tags(tags: list[int] | None) -> list[int]:
     """Tags the engine knows, in request order, without repeats."""
     return [t for t in dict.fromkeys(tags or []) if t in TAG_STYLES]
@@ -187,14 +215,16 @@ class Library:
         """Validate and plan ``POST /soundtrack``; raises ApiError(400) on semantic errors."""
         regions: list[Region] = []
         pending: dict[str, dict[str, Any]] = {}
-        for i, spec in enumerate(body["regions"]):
+        for i, given in enumerate(body["regions"]):
             where = f"regions[{i}]"
+            spec, defaults = with_region_defaults(given)
             start = round(spec["time"] * SAMPLE_RATE)
             end = round((spec["time"] + spec["duration"]) * SAMPLE_RATE)
             if end > MAX_SECONDS * SAMPLE_RATE:
                 raise ApiError(400, f"{where}: ends at {spec['time'] + spec['duration']:g} s;"
                                     f" a soundtrack is limited to {MAX_SECONDS:g} s")
             region = self._plan_region(i, where, spec, start, end - start, pending)
+            region.notes[:0] = defaults
             pending[region.hash] = region.recipe
             regions.append(region)
         normalize = body.get("normalize", False)
@@ -208,7 +238,7 @@ class Library:
 
     def _plan_region(self, index: int, where: str, spec: dict[str, Any], start: int,
                      samples: int, pending: dict[str, dict[str, Any]]) -> Region:
-        action = spec.get("action", "generate")
+        action = spec["action"]
         seconds = samples / SAMPLE_RATE
         smart = spec.get("method", "strict") in SMART_METHODS
         notes: list[str] = []

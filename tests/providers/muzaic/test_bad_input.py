@@ -50,6 +50,20 @@ CASES = [
     ("singleFile duration 1201", "/singleFile", {"duration": 1201}, "duration"),
     ("singleFile intensity 11", "/singleFile", {"params": {"intensity": 11}}, "intensity"),
     ("audioFromHash malformed hash", "/audioFromHash", {"sourceHash": "xyz"}, "sourceHash"),
+    ("audioFromHash malformed hash (client's name)", "/audioFromHash", {"hash": "xyz"}, "hash"),
+    ("audioFromHash without a hash", "/audioFromHash", {},
+     "sourceHash (or hash) is required"),
+    ("audioFromHash with two hashes", "/audioFromHash",
+     {"sourceHash": "a" * 32, "hash": "b" * 32}, "different pieces"),
+    ("extend without sourceHash", "/soundtrack",
+     {"regions": [{"time": 0, "duration": 2, "action": "extend"}]},
+     "regions[0].sourceHash is required when action is extend"),
+    ("no action, keyframes for tempo", "/soundtrack",
+     {"regions": [{"time": 0, "duration": 2, "params": {"tempo": [[0, 2], [100, 9]]}}]},
+     "regions[0].params.tempo"),
+    ("no action, ends after 1200 s", "/soundtrack", {"regions": [{"time": 1150}]}, "1200"),
+    ("region without time", "/soundtrack", {"regions": [{"duration": 2}]},
+     "regions[0].time is required"),
 ]
 
 
