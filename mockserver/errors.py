@@ -146,11 +146,14 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
         return error_response(fmt, error)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-        if exc.status_code == 404 and _CONTROL.search(request.scope.get("path", "")):
+        path = request.scope.get("path", "")
+        if exc.status_code == 404 and _CONTROL.search(path):
             # starlette's mounts match no path with a line break in it: that is bad input
-            # (every path parameter's documented pattern refuses it), not a missing endpoint
+            # (every path parameter's documented pattern refuses it), not a missing endpoint;
+            # answered as a bad path parameter is (404 where the operation documents it)
+            status = 404 if index.documents(request.method, path, 404) else fmt.malformed()
             return error_response(fmt, ApiError(
-                fmt.malformed(), "the path contains a control character (such as %0A)"))
+                status, "the path contains a control character (such as %0A)"))
         message = {404: "no such endpoint", 405: "method not allowed for this endpoint"}.get(
             exc.status_code, str(exc.detail)
         )

@@ -1,5 +1,6 @@
 """A path parameter with a line break in it is bad input (every documented pattern refuses
-it), answered in the provider's own error format: never "no such endpoint"."""
+it), answered in the provider's own error format as a bad path parameter is: 400, or the
+404 the operation documents for an unknown id; never "no such endpoint"."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from mockserver.settings import Settings
 
 CASES = [  # (method, path, headers, status, error body key)
     ("POST", "/muzaic/soundtrack/studio%0A", {"MuzaicAPI-Secret-Key": "k"}, 400, "error"),
-    ("GET", "/musicgen/api/v1/generate/a%0Ab", {"Authorization": "Bearer k"}, 400, "error"),
+    ("GET", "/musicgen/api/v1/generate/a%0Ab", {"Authorization": "Bearer k"}, 404, "error"),
 ]
 
 
@@ -29,3 +30,9 @@ def test_a_control_character_in_the_path_is_a_bad_request(
     answer = httpx.request(method, live.url + path, headers=headers, json={"regions": []})
     assert answer.status_code == status, answer.text
     assert "control character" in str(answer.json()[key])
+
+
+def test_where_the_operation_documents_404_the_answer_is_404(live: LiveServer) -> None:
+    answer = httpx.get(live.url + "/muzaic/result/2026-01-01/a%0Ab.mp3",
+                       headers={"MuzaicAPI-Secret-Key": "k"})
+    assert answer.status_code == 404 and "control character" in answer.json()["error"]
