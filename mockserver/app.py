@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth
 from .admin import admin_app
-from .errors import install_error_handlers
+from .directory import Directory, Mount
+from .errors import Hints, install_error_handlers, origin_of
 from .spec_index import SpecIndex
 from .journal import JournalMiddleware
 from .limits import RateLimitMiddleware, key_reader
@@ -95,7 +96,14 @@ def base_path(provider: Provider, spec: dict, at_root: bool) -> str:
     return server_path(spec) if at_root else f"/{provider.name}{server_path(spec)}"
 
 
-def provider_app(provider: Provider, spec: dict, services: Services, base: str) -> ASGIApp:
+def mount(provider: Provider, spec: dict, at_root: bool) -> Mount:
+    """Where ``provider`` is served, with its spec's paths."""
+    base = base_path(provider, spec, at_root)
+    return Mount(provider.name, base, SpecIndex(spec, base))
+
+
+def provider_app(provider: Provider, spec: dict, services: Services, base: str,
+                 directory: Directory) -> ASGIApp:
     """One connexion app serving one provider's spec at ``base``."""
     services.store.migrate(provider.schema_sql)
     check = auth.make_key_check(
@@ -114,7 +122,9 @@ def provider_app(provider: Provider, spec: dict, services: Services, base: str) 
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
         validate_responses=False,
     )
-    install_error_handlers(app, provider.errors, SpecIndex(spec, base))
+    hints = Hints(not_found=lambda request: directory.not_in_spec(
+        provider.name, origin_of(request), request.url.path))
+    install_error_handlers(app, provider.errors, SpecIndex(spec, base), hints)
     return with_rate_limit(app, provider, spec, services, base)
 
 
@@ -138,18 +148,18 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     services = services or Services.create(settings)
     providers = selected_providers(settings)
     at_root = len(providers) == 1 and len(settings.providers) == 1
+    specs = {provider.name: load_spec(provider.spec) for provider in providers}
+    directory = Directory([mount(p, specs[p.name], at_root) for p in providers])
+    mounts = [(served.name, served.base) for served in directory.mounts]
     routes: list[tuple[str, ASGIApp]] = []
-    mounts: list[tuple[str, str]] = []
     sockets: list[WebSocketRoute] = []
-    for provider in providers:
-        spec = load_spec(provider.spec)
-        base = base_path(provider, spec, at_root)
-        routes.append((base, provider_app(provider, spec, services, base)))
-        mounts.append((provider.name, base))
+    for provider, (_, base) in zip(providers, mounts):
+        routes.append((base, provider_app(provider, specs[provider.name], services, base,
+                                          directory)))
         if provider.websockets is not None:
             sockets += [WebSocketRoute(base + path, endpoint)
                         for path, endpoint in provider.websockets(services).items()]
-    admin = admin_app(services, mounts)
+    admin = admin_app(services, directory)
     fallback = routes[0][1] if at_root else admin
     dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
                                   services.run_background, Router(routes=sockets))

@@ -17,6 +17,7 @@ from typing import Any
 from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 
 from .spec_index import SpecIndex
 
@@ -77,6 +78,31 @@ class MalformedBodyProblem(BadRequestProblem):
     """A request body that is not JSON text at all (bad bytes or bad syntax)."""
 
 
+NO_SUCH_ENDPOINT = "no such endpoint"
+
+
+def _no_hint(_request: ConnexionRequest) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hints:
+    """Texts naming the fix for common mistakes, added after a provider's own message."""
+
+    not_found: Callable[[ConnexionRequest], str | None] = _no_hint
+    """For a 404 on a path that is not in the spec: which base URL and paths exist."""
+
+
+def origin_of(request: ConnexionRequest | Request) -> str:
+    """``http://127.0.0.1:8080``: scheme and authority the client used."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def with_hint(message: str, hint: str | None) -> str:
+    """``message: hint`` (the documented message stays first), or ``message`` alone."""
+    return f"{message}: {hint}" if hint else message
+
+
 @dataclass(frozen=True)
 class ErrorFormat:
     """How one provider shapes its error bodies."""
@@ -123,7 +149,8 @@ def _from_problem(fmt: ErrorFormat, exc: ProblemException) -> ApiError:
     return ApiError(status, message, headers=exc.headers)
 
 
-def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None:
+def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
+                           hints: Hints = Hints()) -> None:
     """Register handlers on a connexion app so every error leaves in ``fmt``."""
 
     def on_api_error(_request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
@@ -143,9 +170,11 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
         return error_response(fmt, error)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-        message = {404: "no such endpoint", 405: "method not allowed for this endpoint"}.get(
+        message = {404: NO_SUCH_ENDPOINT, 405: "method not allowed for this endpoint"}.get(
             exc.status_code, str(exc.detail)
         )
+        if exc.status_code == 404:
+            message = with_hint(message, hints.not_found(request))
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(index.allowed_methods(request.url.path))

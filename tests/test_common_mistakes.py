@@ -1,0 +1,91 @@
+"""Common mistakes get a 4xx that names the fix, in the provider's own error format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from live import LiveServer
+from mockserver.settings import Settings
+from spec_check import assert_schema
+
+# provider -> (base path, spec schema of its error body, how to read the message)
+ERRORS = {
+    "muzaic": ("/muzaic", "Error", lambda body: body["error"]),
+    "musicgpt": ("/musicgpt/api/public", "Error", lambda body: body["error"]),
+    "soundpiece": ("/soundpiece", "HTTPError", lambda body: body["detail"]),
+    "musicgen": ("/musicgen/api/v1", "Error", lambda body: body["error"]["message"]),
+}
+
+
+def message_of(provider: str, response: httpx.Response, status: int) -> str:
+    """The message of a documented-shape error body, after checking status and shape."""
+    assert response.status_code == status, response.text
+    _, schema, read = ERRORS[provider]
+    assert_schema(provider, schema, response.json())
+    return read(response.json())
+
+
+# --- unknown paths -----------------------------------------------------------------------
+@pytest.mark.parametrize("path, meant", [
+    ("/v1/byId", "/musicgpt/api/public/v1/byId (GET)"),
+    ("/musicgpt/v1/byId", "/musicgpt/api/public/v1/byId (GET)"),
+    ("/musicgen/generate", "/musicgen/api/v1/generate (POST)"),
+    ("/api/public/v1/sound_generator", "/musicgpt/api/public/v1/sound_generator (POST)"),
+])
+def test_a_path_under_no_provider_lists_the_base_urls(server: LiveServer, path: str,
+                                                      meant: str) -> None:
+    response = httpx.get(server.url + path)
+    assert response.status_code == 404
+    body = response.json()
+    assert body["error"] == f"no provider is served at {path}"
+    assert body["served"] == {
+        "musicgen": server.url + "/musicgen/api/v1",
+        "musicgpt": server.url + "/musicgpt/api/public",
+        "muzaic": server.url + "/muzaic",
+        "soundpiece": server.url + "/soundpiece",
+    }
+    assert f"did you mean {server.url}{meant}?" in body["hint"]
+
+
+def test_the_root_lists_the_base_urls_without_a_guess(server: LiveServer) -> None:
+    body = httpx.get(server.url + "/").json()
+    assert body["error"] == "no provider is served at /"
+    assert set(body["served"]) == set(ERRORS)
+    assert "did you mean" not in body["hint"] and "/_mock/health" in body["hint"]
+
+
+@pytest.mark.parametrize("provider, tail, paths", [
+    ("muzaic", "/nope", ["/getTags", "/singleFile", "/soundtrack"]),
+    ("musicgpt", "/v2/byId/x", ["/v1/byId", "/v1/sound_generator"]),
+    ("soundpiece", "/v1/create.song", ["/v1/create.new_song", "/v1/create.remix_song"]),
+    ("musicgen", "/generate/a/b", ["/generate", "/generate/{task_id}", "/models"]),
+])
+def test_a_path_below_a_base_that_is_not_in_the_spec_names_the_paths(
+        server: LiveServer, provider: str, tail: str, paths: list[str]) -> None:
+    base = ERRORS[provider][0]
+    message = message_of(provider, httpx.get(server.url + base + tail), 404)
+    assert message.startswith(f"no such endpoint: the base URL here is {server.url}{base}"
+                              " and its paths are ")
+    assert all(path in message for path in paths)
+
+
+def test_musicgen_keeps_its_not_found_code(server: LiveServer) -> None:
+    body = httpx.get(server.url + "/musicgen/api/v1/nope").json()
+    assert body["error"]["code"] == "NOT_FOUND"
+
+
+def test_another_providers_path_below_a_base_gets_a_guess(server: LiveServer) -> None:
+    message = message_of("muzaic", httpx.get(server.url + "/muzaic/v1/byId"), 404)
+    assert message.endswith(f"did you mean {server.url}/musicgpt/api/public/v1/byId (GET)?")
+
+
+def test_one_provider_at_the_root_guesses_the_path_without_its_prefix(tmp_path: Path) -> None:
+    key = {"MuzaicAPI-Secret-Key": "k"}
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"), providers=("muzaic",))) as live:
+        response = httpx.get(live.url + "/muzaic/getTags", headers=key)
+    message = message_of("muzaic", response, 404)
+    assert f"the base URL here is {live.url} and" in message
+    assert message.endswith(f"did you mean {live.url}/getTags (GET)?")
