@@ -122,8 +122,12 @@ def provider_app(provider: Provider, spec: dict, services: Services, base: str,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
         validate_responses=False,
     )
-    hints = Hints(not_found=lambda request: directory.not_in_spec(
-        provider.name, origin_of(request), request.url.path))
+    places = auth.key_places(spec)
+    hints = Hints(
+        not_found=lambda request: directory.not_in_spec(
+            provider.name, origin_of(request), request.url.path),
+        missing_key=lambda request, error: auth.explain_missing_key(
+            places, request.headers, error))
     install_error_handlers(app, provider.errors, SpecIndex(spec, base), hints)
     return with_rate_limit(app, provider, spec, services, base)
 

@@ -85,12 +85,19 @@ def _no_hint(_request: ConnexionRequest) -> str | None:
     return None
 
 
+def _as_is(_request: ConnexionRequest, error: ApiError) -> ApiError:
+    return error
+
+
 @dataclass(frozen=True)
 class Hints:
     """Texts naming the fix for common mistakes, added after a provider's own message."""
 
     not_found: Callable[[ConnexionRequest], str | None] = _no_hint
     """For a 404 on a path that is not in the spec: which base URL and paths exist."""
+    missing_key: Callable[[ConnexionRequest, ApiError], ApiError] = _as_is
+    """For a 401 without a usable key: the error saying where the key goes, if it was sent
+    somewhere else."""
 
 
 def origin_of(request: ConnexionRequest | Request) -> str:
@@ -134,12 +141,17 @@ def error_response(fmt: ErrorFormat, error: ApiError) -> ConnexionResponse:
     )
 
 
+_NO_USABLE_KEY = ("No authorization token provided", "Invalid authorization header")
+"""connexion's 401 texts for a request without a key (or an ``Authorization`` header that is
+not ``<scheme> <credentials>``)."""
+
+
 def _from_problem(fmt: ErrorFormat, exc: ProblemException) -> ApiError:
     status = exc.status or 500
     message = str(exc.detail or exc.title or "error")
     if status == 400:
         status = fmt.malformed() if isinstance(exc, MalformedBodyProblem) else fmt.validation_status
-    if status == 401 and exc.detail == "No authorization token provided":
+    if status == 401 and exc.detail in _NO_USABLE_KEY:
         message = fmt.missing_key
     if isinstance(exc, FieldProblem) and exc.place == "body" and exc.field in fmt.field_messages:
         message = fmt.field_messages[exc.field]
@@ -158,6 +170,8 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
 
     def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         error = _from_problem(fmt, exc)
+        if error.status == 401 and error.message == fmt.missing_key:
+            error = hints.missing_key(request, error)
         allowed = index.allowed_methods(request.url.path)
         if isinstance(exc, PathParameterProblem) and request.method.upper() not in allowed:
             # GET /generate/batch: the spec's literal path has no GET; connexion tried the

@@ -89,3 +89,65 @@ def test_one_provider_at_the_root_guesses_the_path_without_its_prefix(tmp_path: 
     message = message_of("muzaic", response, 404)
     assert f"the base URL here is {live.url} and" in message
     assert message.endswith(f"did you mean {live.url}/getTags (GET)?")
+
+
+# --- the key in the wrong header ---------------------------------------------------------
+KEYED = {  # provider -> an operation that needs a key (path below the base, query)
+    "muzaic": ("/getTags", {}),
+    "musicgpt": ("/v1/byId", {"conversionType": "SOUND_GENERATOR", "task_id": "x"}),
+    "soundpiece": ("/v1/create.new_fx", {"id": "op_" + "a" * 26}),
+    "musicgen": ("/models", {}),
+}
+
+
+def keyed_get(server: LiveServer, provider: str, headers: dict[str, str]) -> httpx.Response:
+    path, query = KEYED[provider]
+    return httpx.get(server.url + ERRORS[provider][0] + path, params=query, headers=headers)
+
+
+@pytest.mark.parametrize("provider, headers, documented, expected", [
+    ("muzaic", {"Authorization": "Bearer k"}, "No MuzaicAPI Secret Key",
+     "`MuzaicAPI-Secret-Key: <key>`"),
+    ("muzaic", {"X-API-Key": "k"}, "No MuzaicAPI Secret Key", "`MuzaicAPI-Secret-Key: <key>`"),
+    ("musicgpt", {"X-API-Key": "k"}, "Missing API key", "`Authorization: <key>`"),
+    ("musicgpt", {"MuzaicAPI-Secret-Key": "k"}, "Missing API key", "`Authorization: <key>`"),
+    ("musicgen", {"X-API-Key": "k"}, "Authentication is required to access this resource",
+     "`Authorization: Bearer <key>`"),
+    ("musicgen", {"Authorization": "k"}, "Authentication is required to access this resource",
+     "`Authorization: Bearer <key>`"),
+], ids=["muzaic-bearer", "muzaic-x-api-key", "musicgpt-x-api-key", "musicgpt-muzaic-header",
+        "musicgen-x-api-key", "musicgen-no-bearer"])
+def test_a_key_in_the_wrong_header_is_told_where_it_goes(
+        server: LiveServer, provider: str, headers: dict[str, str], documented: str,
+        expected: str) -> None:
+    message = message_of(provider, keyed_get(server, provider, headers), 401)
+    assert message.startswith(documented + ": ")
+    assert expected in message
+    sent = next(iter(headers)).lower()
+    assert (f"not in `{sent}`" in message) or ("no Bearer prefix" in message)
+
+
+def test_music_gen_ai_calls_a_key_without_bearer_a_missing_key(server: LiveServer) -> None:
+    body = keyed_get(server, "musicgen", {"Authorization": "k"}).json()
+    assert body["error"]["code"] == "AUTHENTICATION_REQUIRED"
+
+
+@pytest.mark.parametrize("headers, found", [
+    ({"X-API-Key": "spk_k"}, "not in `x-api-key`"),
+    ({"Authorization": "spk_k"}, "this one has no Bearer prefix"),
+    ({"Authorization": "Token spk_k"}, "this one has the Token scheme"),
+])
+def test_soundpiece_keeps_its_documented_401_and_says_where_the_key_goes_in_a_header(
+        server: LiveServer, headers: dict[str, str], found: str) -> None:
+    response = keyed_get(server, "soundpiece", headers)
+    assert message_of("soundpiece", response, 401) == "Missing or invalid Authorization header"
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer error="invalid_request", error_description="')
+    assert "`Authorization: Bearer <key>`" in challenge and found in challenge
+
+
+@pytest.mark.parametrize("provider", sorted(KEYED))
+def test_no_key_at_all_gets_the_documented_401_alone(server: LiveServer, provider: str) -> None:
+    response = keyed_get(server, provider, {"Idempotency-Key": "not-a-credential"})
+    assert ": " not in message_of(provider, response, 401)
+    assert "WWW-Authenticate" not in response.headers
