@@ -19,6 +19,7 @@ from .errors import Hints, install_error_handlers, origin_of
 from .spec_index import SpecIndex
 from .journal import JournalMiddleware
 from .limits import RateLimitMiddleware, key_reader
+from .media_types import DefaultContentType
 from .providers import PROVIDERS, Provider
 from .routing import RouteTableResolver
 from .services import Services
@@ -128,8 +129,9 @@ def provider_app(provider: Provider, spec: dict, services: Services, base: str,
             provider.name, origin_of(request), request.url.path),
         missing_key=lambda request, error: auth.explain_missing_key(
             places, request.headers, error))
-    install_error_handlers(app, provider.errors, SpecIndex(spec, base), hints)
-    return with_rate_limit(app, provider, spec, services, base)
+    index = SpecIndex(spec, base)
+    install_error_handlers(app, provider.errors, index, hints)
+    return with_rate_limit(DefaultContentType(app, index), provider, spec, services, base)
 
 
 def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,

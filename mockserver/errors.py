@@ -14,11 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.exceptions import BadRequestProblem, ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from .media_types import unsupported
 from .spec_index import SpecIndex
 
 logger = logging.getLogger("mockserver.errors")
@@ -181,6 +182,10 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
         elif isinstance(exc, PathParameterProblem) and index.documents(
                 request.method, request.url.path, 404):
             error = ApiError(404, f"not found: {exc.detail}")
+        elif isinstance(exc, UnsupportedMediaTypeProblem):
+            sent = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            operation = index.operation(request.method, request.url.path)
+            error = ApiError(415, unsupported(operation, sent), headers=exc.headers)
         return error_response(fmt, error)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 
 import httpx
@@ -151,3 +153,86 @@ def test_no_key_at_all_gets_the_documented_401_alone(server: LiveServer, provide
     response = keyed_get(server, provider, {"Idempotency-Key": "not-a-credential"})
     assert ": " not in message_of(provider, response, 401)
     assert "WWW-Authenticate" not in response.headers
+
+
+# --- JSON vs form ------------------------------------------------------------------------
+SUBMIT = "/musicgpt/api/public/v1/sound_generator"
+TAKES_FORM = ("this endpoint takes form fields (Content-Type: application/x-www-form-urlencoded),"
+              " not {}: send its fields form-encoded, e.g. curl -d prompt=...")
+
+
+@pytest.mark.parametrize("content_type, status, sent", [
+    ("application/json", 415, "JSON"),
+    ("application/x-www-form-urlencoded", 422, "JSON"),  # curl -d '{...}' without -H
+    (None, 422, "JSON"),
+])
+def test_json_sent_to_musicgpts_form_endpoint_is_told_to_send_form_fields(
+        server: LiveServer, content_type: str | None, status: int, sent: str) -> None:
+    headers = {"Authorization": "k"} | ({"Content-Type": content_type} if content_type else {})
+    response = httpx.post(server.url + SUBMIT, content=json.dumps({"prompt": "rain"}),
+                          headers=headers)
+    assert message_of("musicgpt", response, status) == TAKES_FORM.format(sent)
+
+
+def test_multipart_sent_to_musicgpts_form_endpoint_names_the_urlencoded_form(
+        server: LiveServer) -> None:
+    response = httpx.post(server.url + SUBMIT, headers={"Authorization": "k"},
+                          files={"prompt": (None, "rain")})
+    assert message_of("musicgpt", response, 415) == TAKES_FORM.format("multipart/form-data")
+
+
+def test_form_fields_without_a_content_type_are_read_as_the_form(server: LiveServer) -> None:
+    response = httpx.post(server.url + SUBMIT, content=b"prompt=rain&audio_length=1",
+                          headers={"Authorization": "k"})
+    assert response.status_code == 200, response.text
+    assert response.json()["credit_estimate"] == 1
+
+
+# provider -> (method, path, a valid JSON body, key header, what the answer echoes)
+JSON_ENDPOINTS = {
+    "muzaic": ("POST", "/muzaic/singleFile", {"duration": 2},
+               {"MuzaicAPI-Secret-Key": "k"}, lambda body: body["audioDuration"] == 2),
+    "musicgen": ("POST", "/musicgen/api/v1/generate", {"prompt": "rain", "duration": 2},
+                 {"Authorization": "Bearer k"}, lambda body: body["status"] == "processing"),
+    "soundpiece": ("PUT", "/soundpiece/v1/create.new_fx", {"prompt": "boom"},
+                   {"Authorization": "Bearer spk_k"}, lambda body: body["fx"]["prompt"] == "boom"),
+}
+
+
+def json_call(server: LiveServer, provider: str, content: bytes,
+              content_type: str | None) -> httpx.Response:
+    method, path, _, key, _ = JSON_ENDPOINTS[provider]
+    headers = key | ({"Content-Type": content_type} if content_type else {})
+    return httpx.request(method, server.url + path, content=content, headers=headers,
+                         timeout=60)
+
+
+def json_body(provider: str) -> dict:
+    body = dict(JSON_ENDPOINTS[provider][2])
+    if provider == "soundpiece":
+        body["idempotency_key"] = str(uuid.uuid4())
+    return body
+
+
+@pytest.mark.parametrize("provider", sorted(JSON_ENDPOINTS))
+def test_json_without_a_content_type_is_read_as_json(server: LiveServer, provider: str) -> None:
+    response = json_call(server, provider, json.dumps(json_body(provider)).encode(), None)
+    assert response.status_code == 200, response.text
+    assert JSON_ENDPOINTS[provider][4](response.json())
+
+
+@pytest.mark.parametrize("provider", sorted(JSON_ENDPOINTS))
+@pytest.mark.parametrize("content_type, content, note", [
+    ("application/x-www-form-urlencoded", b"prompt=rain",
+     " (curl -d sends that unless told otherwise)"),
+    ("application/x-www-form-urlencoded", b'{"prompt": "rain"}',
+     " (curl -d sends that unless told otherwise)"),
+    ("text/plain", b'{"prompt": "rain"}', ""),
+], ids=["form", "json-as-form", "text"])
+def test_a_json_endpoint_names_the_content_type_to_send(
+        server: LiveServer, provider: str, content_type: str, content: bytes,
+        note: str) -> None:
+    response = json_call(server, provider, content, content_type)
+    assert message_of(provider, response, 415) == (
+        "this endpoint takes a JSON body (Content-Type: application/json),"
+        f" not {content_type}{note}: send it with -H 'Content-Type: application/json'")
