@@ -103,9 +103,10 @@ def mount(provider: Provider, spec: dict, at_root: bool) -> Mount:
     return Mount(provider.name, base, SpecIndex(spec, base))
 
 
-def provider_app(provider: Provider, spec: dict, services: Services, base: str,
+def provider_app(provider: Provider, spec: dict, services: Services, served: Mount,
                  directory: Directory) -> ASGIApp:
-    """One connexion app serving one provider's spec at ``base``."""
+    """One connexion app serving one provider's spec at its base path."""
+    base = served.base
     services.store.migrate(provider.schema_sql)
     check = auth.make_key_check(
         services.accounts, provider.name, provider.errors.missing_key,
@@ -123,15 +124,20 @@ def provider_app(provider: Provider, spec: dict, services: Services, base: str,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
         validate_responses=False,
     )
+    install_error_handlers(app, provider.errors, served.index,
+                           hints(provider.name, spec, directory))
+    return with_rate_limit(DefaultContentType(app, served.index), provider, spec, services, base)
+
+
+def hints(name: str, spec: dict, directory: Directory) -> Hints:
+    """What a provider's 404s and 401s add to its messages: the base URL and paths that
+    exist, and where the key goes."""
     places = auth.key_places(spec)
-    hints = Hints(
+    return Hints(
         not_found=lambda request: directory.not_in_spec(
-            provider.name, origin_of(request), request.url.path),
+            name, origin_of(request), request.url.path),
         missing_key=lambda request, error: auth.explain_missing_key(
             places, request.headers, error))
-    index = SpecIndex(spec, base)
-    install_error_handlers(app, provider.errors, index, hints)
-    return with_rate_limit(DefaultContentType(app, index), provider, spec, services, base)
 
 
 def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
@@ -159,11 +165,11 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     mounts = [(served.name, served.base) for served in directory.mounts]
     routes: list[tuple[str, ASGIApp]] = []
     sockets: list[WebSocketRoute] = []
-    for provider, (_, base) in zip(providers, mounts):
-        routes.append((base, provider_app(provider, specs[provider.name], services, base,
-                                          directory)))
+    for provider, served in zip(providers, directory.mounts):
+        routes.append((served.base, provider_app(provider, specs[provider.name], services,
+                                                 served, directory)))
         if provider.websockets is not None:
-            sockets += [WebSocketRoute(base + path, endpoint)
+            sockets += [WebSocketRoute(served.base + path, endpoint)
                         for path, endpoint in provider.websockets(services).items()]
     admin = admin_app(services, directory)
     fallback = routes[0][1] if at_root else admin

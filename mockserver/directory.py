@@ -27,7 +27,6 @@ class Mount:
 class Guess:
     """A served URL path that a request path probably meant, with the methods it allows."""
 
-    mount: Mount
     path: str
     methods: tuple[str, ...]
 
@@ -57,7 +56,7 @@ class Directory:
             for mount in found:
                 if mount.base + tail != path:
                     methods = tuple(mount.index.allowed_methods(mount.base + tail))
-                    return Guess(mount, mount.base + tail, methods)
+                    return Guess(mount.base + tail, methods)
         return None
 
     def not_served(self, origin: str, path: str) -> dict[str, Any]:
