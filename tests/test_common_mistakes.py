@@ -148,6 +148,19 @@ def test_soundpiece_keeps_its_documented_401_and_says_where_the_key_goes_in_a_he
     assert "`Authorization: Bearer <key>`" in challenge and found in challenge
 
 
+def test_a_key_in_the_wrong_header_is_redacted_in_the_journal(tmp_path: Path) -> None:
+    secret = "very-secret-key-123"
+    settings = Settings(state_path=str(tmp_path / "s.db"), providers=("musicgpt",))
+    with LiveServer(settings) as live:
+        httpx.get(live.url + "/api/public/v1/byId", params=KEYED["musicgpt"][1],
+                  headers={"MuzaicAPI-Secret-Key": secret, "Api-Key": secret})
+        journal = httpx.get(live.url + "/_mock/journal")
+    assert secret not in journal.text
+    headers = journal.json()["entries"][0]["headers"]
+    assert headers["muzaicapi-secret-key"].startswith("ver…")
+    assert headers["api-key"].startswith("ver…")
+
+
 @pytest.mark.parametrize("provider", sorted(KEYED))
 def test_no_key_at_all_gets_the_documented_401_alone(server: LiveServer, provider: str) -> None:
     response = keyed_get(server, provider, {"Idempotency-Key": "not-a-credential"})
