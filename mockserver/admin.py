@@ -1,16 +1,17 @@
-"""The mock's own controls under ``/_mock``: health, reset and the request journal."""
+"""The mock's own controls under ``/_mock``: health, reset and the request journal; and the
+404 for a path under no provider, which lists the served base URLs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .errors import ApiError
+from .directory import Directory
+from .errors import ApiError, origin_of
 from .journal import read_journal
 from .services import Services
 
@@ -36,8 +37,9 @@ def _limit(request: Request) -> int:
         raise ApiError(400, "limit must be an integer") from None
 
 
-def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlette:
-    """A Starlette app serving ``/_mock/...``; ``mounts`` is (provider, base path) pairs."""
+def admin_app(services: Services, directory: Directory) -> Starlette:
+    """A Starlette app serving ``/_mock/...``; it also answers paths no provider serves."""
+    mounts = [(m.name, m.base) for m in directory.mounts]
 
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse(
@@ -115,6 +117,13 @@ def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlett
         assert isinstance(exc, ApiError)
         return _error(exc.status, exc.message)
 
+    async def not_served(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code != 404:
+            return _error(exc.status_code, str(exc.detail))
+        return JSONResponse(directory.not_served(origin_of(request), request.url.path),
+                            status_code=404)
+
     return Starlette(
         routes=[
             Route("/_mock/health", health, methods=["GET"]),
@@ -127,5 +136,5 @@ def admin_app(services: Services, mounts: Sequence[tuple[str, str]]) -> Starlett
             Route("/_mock/failures", failures, methods=["GET", "POST"]),
             Route("/_mock/files/{provider}/{name}", files, methods=["GET"]),
         ],
-        exception_handlers={ApiError: on_api_error},
+        exception_handlers={ApiError: on_api_error, HTTPException: not_served},
     )

@@ -14,10 +14,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth
 from .admin import admin_app
-from .errors import install_error_handlers
+from .directory import Directory, Mount
+from .errors import Hints, install_error_handlers, origin_of
 from .spec_index import SpecIndex
 from .journal import JournalMiddleware
 from .limits import RateLimitMiddleware, key_reader
+from .media_types import DefaultContentType
 from .providers import PROVIDERS, Provider
 from .routing import RouteTableResolver
 from .services import Services
@@ -95,8 +97,16 @@ def base_path(provider: Provider, spec: dict, at_root: bool) -> str:
     return server_path(spec) if at_root else f"/{provider.name}{server_path(spec)}"
 
 
-def provider_app(provider: Provider, spec: dict, services: Services, base: str) -> ASGIApp:
-    """One connexion app serving one provider's spec at ``base``."""
+def mount(provider: Provider, spec: dict, at_root: bool) -> Mount:
+    """Where ``provider`` is served, with its spec's paths."""
+    base = base_path(provider, spec, at_root)
+    return Mount(provider.name, base, SpecIndex(spec, base))
+
+
+def provider_app(provider: Provider, spec: dict, services: Services, served: Mount,
+                 directory: Directory) -> ASGIApp:
+    """One connexion app serving one provider's spec at its base path."""
+    base = served.base
     services.store.migrate(provider.schema_sql)
     check = auth.make_key_check(
         services.accounts, provider.name, provider.errors.missing_key,
@@ -114,8 +124,20 @@ def provider_app(provider: Provider, spec: dict, services: Services, base: str) 
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
         validate_responses=False,
     )
-    install_error_handlers(app, provider.errors, SpecIndex(spec, base))
-    return with_rate_limit(app, provider, spec, services, base)
+    install_error_handlers(app, provider.errors, served.index,
+                           hints(provider.name, spec, directory))
+    return with_rate_limit(DefaultContentType(app, served.index), provider, spec, services, base)
+
+
+def hints(name: str, spec: dict, directory: Directory) -> Hints:
+    """What a provider's 404s and 401s add to its messages: the base URL and paths that
+    exist, and where the key goes."""
+    places = auth.key_places(spec)
+    return Hints(
+        not_found=lambda request: directory.not_in_spec(
+            name, origin_of(request), request.url.path),
+        missing_key=lambda request, error: auth.explain_missing_key(
+            places, request.headers, error))
 
 
 def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
@@ -138,18 +160,18 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     services = services or Services.create(settings)
     providers = selected_providers(settings)
     at_root = len(providers) == 1 and len(settings.providers) == 1
+    specs = {provider.name: load_spec(provider.spec) for provider in providers}
+    directory = Directory([mount(p, specs[p.name], at_root) for p in providers])
+    mounts = [(served.name, served.base) for served in directory.mounts]
     routes: list[tuple[str, ASGIApp]] = []
-    mounts: list[tuple[str, str]] = []
     sockets: list[WebSocketRoute] = []
-    for provider in providers:
-        spec = load_spec(provider.spec)
-        base = base_path(provider, spec, at_root)
-        routes.append((base, provider_app(provider, spec, services, base)))
-        mounts.append((provider.name, base))
+    for provider, served in zip(providers, directory.mounts):
+        routes.append((served.base, provider_app(provider, specs[provider.name], services,
+                                                 served, directory)))
         if provider.websockets is not None:
-            sockets += [WebSocketRoute(base + path, endpoint)
+            sockets += [WebSocketRoute(served.base + path, endpoint)
                         for path, endpoint in provider.websockets(services).items()]
-    admin = admin_app(services, mounts)
+    admin = admin_app(services, directory)
     fallback = routes[0][1] if at_root else admin
     dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
                                   services.run_background, Router(routes=sockets))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import click
 import uvicorn
 
@@ -54,6 +57,8 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
           api_keys: tuple[str, ...], config_path: str | None, clock_mode: str,
           speed: float) -> None:
     """Start the mock server."""
+    sock = listening_socket(host, port)
+    port = sock.getsockname()[1]
     config = load_config(config_path)
     settings = Settings(
         host=host, port=port, providers=providers, state_path=state_path,
@@ -65,7 +70,34 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
         click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
     click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server.run(sockets=[sock])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), before anything is printed; a port in use or an
+    address that cannot be bound is a clear error (exit status 1), not a traceback."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(bind_error(host, port, exc)) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def bind_error(host: str, port: int, exc: OSError) -> str:
+    """What to tell the user when (host, port) cannot be bound."""
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (another mockserver?);"
+                f" pick another with --port, e.g. --port {port + 1}")
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on port {port} on {host}; pick a port above 1023"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine; use --host 127.0.0.1"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 if __name__ == "__main__":

@@ -14,10 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.exceptions import BadRequestProblem, ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 
+from .media_types import unsupported
 from .spec_index import SpecIndex
 
 logger = logging.getLogger("mockserver.errors")
@@ -77,6 +79,38 @@ class MalformedBodyProblem(BadRequestProblem):
     """A request body that is not JSON text at all (bad bytes or bad syntax)."""
 
 
+NO_SUCH_ENDPOINT = "no such endpoint"
+
+
+def _no_hint(_request: ConnexionRequest) -> str | None:
+    return None
+
+
+def _as_is(_request: ConnexionRequest, error: ApiError) -> ApiError:
+    return error
+
+
+@dataclass(frozen=True)
+class Hints:
+    """Texts naming the fix for common mistakes, added after a provider's own message."""
+
+    not_found: Callable[[ConnexionRequest], str | None] = _no_hint
+    """For a 404 on a path that is not in the spec: which base URL and paths exist."""
+    missing_key: Callable[[ConnexionRequest, ApiError], ApiError] = _as_is
+    """For a 401 without a usable key: the error saying where the key goes, if it was sent
+    somewhere else."""
+
+
+def origin_of(request: ConnexionRequest | Request) -> str:
+    """``http://127.0.0.1:8080``: scheme and authority the client used."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def with_hint(message: str, hint: str | None) -> str:
+    """``message: hint`` (the documented message stays first), or ``message`` alone."""
+    return f"{message}: {hint}" if hint else message
+
+
 @dataclass(frozen=True)
 class ErrorFormat:
     """How one provider shapes its error bodies."""
@@ -108,12 +142,17 @@ def error_response(fmt: ErrorFormat, error: ApiError) -> ConnexionResponse:
     )
 
 
+_NO_USABLE_KEY = ("No authorization token provided", "Invalid authorization header")
+"""connexion's 401 texts for a request without a key (or an ``Authorization`` header that is
+not ``<scheme> <credentials>``)."""
+
+
 def _from_problem(fmt: ErrorFormat, exc: ProblemException) -> ApiError:
     status = exc.status or 500
     message = str(exc.detail or exc.title or "error")
     if status == 400:
         status = fmt.malformed() if isinstance(exc, MalformedBodyProblem) else fmt.validation_status
-    if status == 401 and exc.detail == "No authorization token provided":
+    if status == 401 and exc.detail in _NO_USABLE_KEY:
         message = fmt.missing_key
     if isinstance(exc, FieldProblem) and exc.place == "body" and exc.field in fmt.field_messages:
         message = fmt.field_messages[exc.field]
@@ -126,7 +165,8 @@ def _from_problem(fmt: ErrorFormat, exc: ProblemException) -> ApiError:
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None:
+def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
+                           hints: Hints = Hints()) -> None:
     """Register handlers on a connexion app so every error leaves in ``fmt``."""
 
     def on_api_error(_request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
@@ -134,6 +174,8 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
 
     def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         error = _from_problem(fmt, exc)
+        if error.status == 401 and error.message == fmt.missing_key:
+            error = hints.missing_key(request, error)
         allowed = index.allowed_methods(request.url.path)
         if isinstance(exc, PathParameterProblem) and request.method.upper() not in allowed:
             # GET /generate/batch: the spec's literal path has no GET; connexion tried the
@@ -143,6 +185,10 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
         elif isinstance(exc, PathParameterProblem) and index.documents(
                 request.method, request.url.path, 404):
             error = ApiError(404, f"not found: {exc.detail}")
+        elif isinstance(exc, UnsupportedMediaTypeProblem):
+            sent = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            operation = index.operation(request.method, request.url.path)
+            error = ApiError(415, unsupported(operation, sent), headers=exc.headers)
         return error_response(fmt, error)
 
     def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
@@ -154,9 +200,11 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex) -> None
             status = 404 if index.documents(request.method, path, 404) else fmt.malformed()
             return error_response(fmt, ApiError(
                 status, "the path contains a control character (such as %0A)"))
-        message = {404: "no such endpoint", 405: "method not allowed for this endpoint"}.get(
+        message = {404: NO_SUCH_ENDPOINT, 405: "method not allowed for this endpoint"}.get(
             exc.status_code, str(exc.detail)
         )
+        if exc.status_code == 404:
+            message = with_hint(message, hints.not_found(request))
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(index.allowed_methods(request.url.path))

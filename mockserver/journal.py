@@ -1,4 +1,5 @@
-"""The request journal: every request the server answered, with keys redacted.
+"""The request journal: every request the server answered, with keys redacted (also keys
+sent in a header the provider does not read, such as ``X-API-Key`` or another provider's).
 
 An ASGI middleware records method, path, query, status, provider, headers (secrets
 redacted) and the first few KiB of the body into the ``journal`` table, like WireMock's
@@ -15,6 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .accounts import redact
+from .auth import CREDENTIAL_HEADER
 from .jobs.clock import Clock
 from .store import Store
 
@@ -71,7 +73,8 @@ class JournalMiddleware:
         for raw_name, raw_value in scope.get("headers", []):
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
-            headers[name] = redact(value) if name in self.sensitive else value
+            secret = name in self.sensitive or CREDENTIAL_HEADER.search(name)
+            headers[name] = redact(value) if secret else value
         self.store.execute(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
             " elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .auth import key_places
 from .errors import ApiError, ErrorFormat
 from .jobs.ratelimit import Decision, RateLimiter
 from .spec_index import SpecIndex
@@ -27,28 +28,14 @@ def key_reader(spec: dict[str, Any], base_path: str = "") -> Callable[[Scope], s
     that sends its key everywhere is not limited on, say, a health check.
     """
     is_open = SpecIndex(spec, base_path).is_open
-    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
-    headers: list[tuple[str, bool]] = []
-    for scheme in schemes.values():
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            headers.append((scheme["name"].lower(), False))
-        elif scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer":
-            headers.append(("authorization", True))
+    places = key_places(spec)
 
     def read(scope: Scope) -> str | None:
         if is_open(scope.get("method", "GET"), scope.get("path", "")):
             return None
         found = {k.decode("latin-1").lower(): v.decode("latin-1")
                  for k, v in scope.get("headers", [])}
-        for name, bearer in headers:
-            value = found.get(name, "").strip()
-            if value.lower().startswith("bearer "):
-                value = value[7:].strip()
-            elif bearer:
-                continue
-            if value:
-                return value
-        return None
+        return next((key for place in places if (key := place.read(found))), None)
 
     return read
 

@@ -18,6 +18,8 @@ class SpecIndex:
 
     def __init__(self, spec: dict[str, Any], base_path: str = "") -> None:
         self._default_security = spec.get("security")
+        self.templates: list[str] = sorted(spec.get("paths") or {})
+        """The spec's path templates (below the base path), sorted."""
         self._paths: list[tuple[re.Pattern[str], dict[str, dict[str, Any]]]] = []
         for path, item in (spec.get("paths") or {}).items():
             operations = {m.upper(): item[m] for m in HTTP_METHODS

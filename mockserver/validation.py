@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
 from .errors import FieldProblem, MalformedBodyProblem, PathParameterProblem
+from .media_types import is_json_text, takes_form
 
 _PCT = r"%[0-9A-Fa-f]{2}"
 _SUB = r"A-Za-z0-9\-._~!$&'()*+,;="
@@ -123,8 +124,19 @@ class ReadableFormDataValidator(FormDataValidator):
     """Form body validator (urlencoded) whose errors name the field, like the JSON one.
 
     An empty form is a form without fields: a required one is reported by name, not as a
-    missing body.
+    missing body. JSON text sent as a form is refused as such (not as a form without its
+    required fields).
     """
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if is_json_text(raw):
+            raise BadRequestProblem(detail=takes_form(self._schema, "JSON"))
+
+        async def again() -> AsyncGenerator[bytes, None]:
+            yield raw
+
+        return await super()._parse(again(), scope)
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         empty = not int(Headers(scope=scope).get("content-length", 0) or 0)

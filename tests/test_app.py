@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -87,3 +90,20 @@ def test_cli_serves_and_prints_base_urls(tmp_path: Path) -> None:
     assert response.status_code == 200
     printed = log.read_text()
     assert f"http://127.0.0.1:{proc.port}/" in printed and "muzaic" in printed
+
+
+def test_cli_refuses_a_busy_port_before_printing_anything(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port),
+             "--state", str(tmp_path / "s.db")],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert "pick another with --port" in done.stderr
+    assert done.stdout == "", "the banner of base URLs was printed"
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "s.db").exists(), "state was opened for a server that cannot start"

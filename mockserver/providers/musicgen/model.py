@@ -357,8 +357,9 @@ def error_object(error: Any) -> dict[str, Any]:
         details = {"field": field_name(location[1:]), "rule": (code or "").split(":", 1)[0],
                    "in": location[0]}
     if error.status == 401:
-        code = "AUTHENTICATION_REQUIRED" if error.message == AUTH_MISSING else "INVALID_TOKEN"
-    elif error.status == 404 and error.message == "no such endpoint":
+        code = ("AUTHENTICATION_REQUIRED" if error.message.startswith(AUTH_MISSING)
+                else "INVALID_TOKEN")
+    elif error.status == 404 and error.message.startswith("no such endpoint"):
         code = "NOT_FOUND"
     else:
         code = STATUS_CODES.get(error.status, "INTERNAL_ERROR")

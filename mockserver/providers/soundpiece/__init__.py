@@ -26,6 +26,7 @@ ANY_OF = "Value error, give a prompt or a non-null reference (or both)"
 def error_body(error: ApiError) -> dict[str, Any]:
     """``{"detail": "..."}``; a 422 as FastAPI's ``{"detail": [{loc, msg, type}]}``."""
     if error.status == 401:
+        # The docs give this exact body; a hint on where the key goes is in WWW-Authenticate.
         return {"detail": UNAUTHORIZED}
     if error.status == 422:
         message = error.message
