@@ -21,15 +21,18 @@ from mockserver.settings import Settings
 
 KEY = "drift-key"
 Rewrite = Callable[[Scope, int, bytes], tuple[int, bytes]]
+RequestRewrite = Callable[[Scope, bytes], tuple[Scope, bytes]]
 
 
 class Rewriter:
-    """Buffers responses to requests whose path contains ``match`` and rewrites them;
-    ``request`` may rewrite the request (headers, body) first."""
+    """Buffers responses to requests whose path contains ``match`` and rewrites them (and
+    sets ``headers`` on them); ``request`` may rewrite the request (headers, body) first."""
 
     def __init__(self, app: ASGIApp, match: str, rewrite: Rewrite | None = None,
-                 request: Callable[[Scope, bytes], tuple[Scope, bytes]] | None = None) -> None:
+                 request: RequestRewrite | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.app, self.match, self.rewrite, self.request = app, match, rewrite, request
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         self.services = getattr(app, "services", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -37,13 +40,7 @@ class Rewriter:
             await self.app(scope, receive, send)
             return
         if self.request is not None:
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-            scope, body = self.request(scope, body)
+            scope, body = self.request(scope, await read_body(receive))
             sent = False
 
             async def receive() -> Message:  # noqa: F811 (the rewritten request)
@@ -66,12 +63,23 @@ class Rewriter:
             if message.get("more_body"):
                 return
             status, body = self.rewrite(scope, start["status"], b"".join(chunks))
-            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-            headers.append((b"content-length", str(len(body)).encode()))
+            replaced = {b"content-length", *(k for k, _ in self.headers)}
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in replaced]
+            headers += [*self.headers, (b"content-length", str(len(body)).encode())]
             await send({**start, "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, capture)
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole body of an ASGI request."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
 
 
 def json_rewrite(change: Callable[[Any, int], tuple[int, Any] | None]) -> Rewrite:
@@ -86,17 +94,36 @@ def json_rewrite(change: Callable[[Any, int], tuple[int, Any] | None]) -> Rewrit
     return rewrite
 
 
-def drop_form_field(name: str) -> Callable[[Scope, bytes], tuple[Scope, bytes]]:
-    """A request rewrite that removes one urlencoded form field."""
+def _with_body(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+    headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+    return {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}, body
+
+
+def edit_form(change: Callable[[dict[str, str]], dict[str, str]]) -> RequestRewrite:
+    """A request rewrite of the urlencoded form: ``change(fields)`` -> the fields sent."""
     def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
-        pairs = [(k, v) for k, v in parse_qsl(body.decode()) if k != name]
-        new = urlencode(pairs).encode()
-        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
-        return {**scope, "headers": [*headers, (b"content-length", str(len(new)).encode())]}, new
+        return _with_body(scope, urlencode(change(dict(parse_qsl(body.decode())))).encode())
     return request
 
 
-def drop_header(name: bytes) -> Callable[[Scope, bytes], tuple[Scope, bytes]]:
+def drop_form_field(name: str) -> RequestRewrite:
+    """A request rewrite that removes one urlencoded form field."""
+    return edit_form(lambda fields: {k: v for k, v in fields.items() if k != name})
+
+
+def edit_json(change: Callable[[Any], Any]) -> RequestRewrite:
+    """A request rewrite of a JSON body: ``change(body)`` -> the body sent (bodies that are
+    not JSON pass unchanged)."""
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return scope, body
+        return _with_body(scope, json.dumps(change(data)).encode())
+    return request
+
+
+def drop_header(name: bytes) -> RequestRewrite:
     """A request rewrite that removes one header."""
     def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
         return {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != name]}, body
@@ -114,10 +141,11 @@ def run_server(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp]
 
 
 def run_broken(tmp_path: Path, provider: str, wrap: Callable[[ASGIApp], ASGIApp],
-               checks: list[str], config: dict | None = None, **options: Any) -> Report:
-    """Serve the wrapped mock on 127.0.0.1 and run the named checks against it."""
+               checks: list[str] | None, config: dict | None = None,
+               budget: Budget | None = None, **options: Any) -> Report:
+    """Serve the wrapped mock on 127.0.0.1 and run the named checks (None: all) against it."""
     with run_server(tmp_path, provider, wrap, config) as base_url:
-        return run_contract(Target(provider, base_url, KEY), Budget(),
+        return run_contract(Target(provider, base_url, KEY), budget or Budget(),
                             Options(**{"examples": 1, "checks": checks, **options}))
 
 
