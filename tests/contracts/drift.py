@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -120,6 +120,22 @@ def edit_json(change: Callable[[Any], Any]) -> RequestRewrite:
         except ValueError:
             return scope, body
         return _with_body(scope, json.dumps(change(data)).encode())
+    return request
+
+
+def edit_query(change: Callable[[dict[str, str]], dict[str, str]]) -> RequestRewrite:
+    """A request rewrite of the query string: ``change(params)`` -> the params sent."""
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        params = {k: v[-1] for k, v in parse_qs(scope["query_string"].decode()).items()}
+        return {**scope, "query_string": urlencode(change(params)).encode()}, body
+    return request
+
+
+def edit_path(change: Callable[[str], str]) -> RequestRewrite:
+    """A request rewrite of the path: ``change(path)`` -> the path served."""
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        path = change(scope["path"])
+        return {**scope, "path": path, "raw_path": path.encode()}, body
     return request
 
 

@@ -9,19 +9,26 @@ idempotency) are not repeated here."""
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from drift import KEY, Rewriter, edit_json, run_broken, run_server
-from starlette.types import ASGIApp
+from drift import (
+    KEY, RequestRewrite, Rewrite, Rewriter, edit_json, edit_path, edit_query, json_rewrite,
+    run_broken, run_server,
+)
+from starlette.types import ASGIApp, Scope
 
 from mockserver.contracts.budget import Budget
 from mockserver.contracts.core import CheckResult, Report, Target, Violation
 from mockserver.contracts.local import free_port
 from mockserver.contracts.runner import Options, run_contract
+from mockserver.contracts.semantic.common import ETA_MARGIN
 
 Wrap = Callable[[ASGIApp], ASGIApp]
 
@@ -164,3 +171,148 @@ def test_a_spent_budget_skips_the_check(tmp_path: Path, limits: dict[str, float]
     report = run_broken(tmp_path, "musicgpt", lambda app: app, [check_name], budget=budget)
     assert_skipped(check(report, check_name), reason)
     assert budget.calls == 0
+
+
+# -- the asynchronous providers: where their jobs are and how they look ----------------------
+
+@dataclass(frozen=True)
+class Jobs:
+    """An asynchronous provider as the job-following tests see it."""
+
+    provider: str
+    check: str
+    """The property that submits and follows a job."""
+    submit: str
+    """A path fragment of the submit."""
+    poll: str
+    """A path fragment of the poll."""
+    job: Callable[[Any], Any]
+    """The object that carries ``status`` in a poll answer."""
+    running: str
+    """A documented status that is not terminal."""
+    unknown: RequestRewrite
+    """A request rewrite that points the poll at a job that does not exist."""
+    files: str
+    """A path fragment of the audio files."""
+    fmt: str
+    """The audio format the provider promises (soundfile's name)."""
+
+
+def _unknown_id(name: str, value: Callable[[], str]) -> RequestRewrite:
+    """Query parameter ``name``, where there is one, becomes ``value()``."""
+    return edit_query(lambda q: {**q, name: value()} if name in q else q)
+
+
+def _sample(body: Any) -> Any:
+    return body.get("sample") if isinstance(body, dict) else None
+
+
+MUSICGPT = Jobs("musicgpt", "job_lifecycle_audio_webhook", "/sound_generator", "/byId",
+                lambda b: b.get("conversion") if isinstance(b, dict) else None, "IN_PROGRESS",
+                _unknown_id("task_id", lambda: str(uuid.uuid4())), "/_mock/files/", "MP3")
+SOUNDPIECE = Jobs("soundpiece", "job_lifecycle_audio_webhook", "/v1/create.new_sample",
+                  "/v1/create.new_sample", _sample, "processing",
+                  _unknown_id("id", lambda: "op_" + "0" * 26),
+                  "/_mock/files/", "FLAC")
+MUSICGEN = Jobs("musicgen", "job_lifecycle_audio", "/generate", "/generate/",
+                lambda b: b if isinstance(b, dict) else None, "processing",
+                edit_path(lambda p: p.rsplit("/", 1)[0] + f"/{uuid.uuid4()}"),
+                "/audio/", "WAV")
+ASYNC = [MUSICGPT, SOUNDPIECE, MUSICGEN]
+
+
+def on_job(jobs: Jobs, change: Callable[[dict], None]) -> Rewrite:
+    """A response rewrite of the job in each 200 poll answer (``change`` edits it in place)."""
+    def wrapped(data: Any, status: int) -> tuple[int, Any] | None:
+        job = jobs.job(data) if status == 200 else None
+        if not isinstance(job, dict):
+            return None
+        change(job)
+        return status, data
+    return json_rewrite(wrapped)
+
+
+def _for(methods: set[str], rewrite: Rewrite) -> Rewrite:
+    """``rewrite`` on answers to ``methods`` only (a submit and its poll may share a path)."""
+    def some(scope: Scope, status: int, raw: bytes) -> tuple[int, bytes]:
+        return rewrite(scope, status, raw) if scope["method"] in methods else (status, raw)
+    return some
+
+
+def on_poll(jobs: Jobs, rewrite: Rewrite) -> Wrap:
+    """The mock with ``rewrite`` on the provider's poll answers."""
+    return lambda app: Rewriter(app, jobs.poll, _for({"GET"}, rewrite))
+
+
+def on_submit(jobs: Jobs, rewrite: Rewrite) -> Wrap:
+    """The mock with ``rewrite`` on the provider's submit answers."""
+    return lambda app: Rewriter(app, jobs.submit, _for({"POST", "PUT"}, rewrite))
+
+
+def stuck(jobs: Jobs) -> Callable[[dict], None]:
+    """A job that stays where it is: not terminal, no audio."""
+    def change(job: dict) -> None:
+        job["status"] = jobs.running
+        job.pop("outputs", None)
+        job.update({name: None for name in ("audio_url", "conversion_duration") if name in job})
+    return change
+
+
+# -- following a job (follow_job) -------------------------------------------------------------
+
+@pytest.mark.parametrize("jobs", ASYNC, ids=lambda j: j.provider)
+def test_an_unknown_status_fails_at_the_first_poll(tmp_path: Path, jobs: Jobs) -> None:
+    polls: list[str] = []
+
+    def unknown(job: dict) -> None:
+        polls.append(job["status"])
+        job["status"] = "PAUSED"
+    report = run_broken(tmp_path, jobs.provider, on_poll(jobs, on_job(jobs, unknown)),
+                        [jobs.check])
+    found(report, "enum_violation")
+    assert "webhook_missing" not in report.names()  # nothing waited for after the failure
+    assert len(polls) == 1  # the property stopped following at the first unknown status
+    assert check(report, jobs.check).calls <= 3  # the submit and one poll (an audio fetch)
+
+
+@pytest.mark.parametrize("jobs", ASYNC, ids=lambda j: j.provider)
+def test_a_job_that_never_finishes_fails_within_its_documented_bound(
+        tmp_path: Path, jobs: Jobs) -> None:
+    promised: list[Any] = []
+
+    def note_eta(data: Any, status: int) -> None:
+        promised.append(data.get("eta") if isinstance(data, dict) else None)
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        return on_poll(jobs, on_job(jobs, stuck(jobs)))(
+            on_submit(jobs, json_rewrite(note_eta))(app))
+    started = time.monotonic()
+    report = run_broken(tmp_path, jobs.provider, wrap, [jobs.check], job_timeout=90)
+    assert time.monotonic() - started < 20  # the mock's clock moved, not the wall clock
+    (never,) = found(report, "job_never_completes")
+    (eta,) = promised
+    factor, margin = ETA_MARGIN
+    if eta is None:
+        bound = 90.0
+        assert "within 90 s (no eta promised: --job-timeout 90 s)" in never.expected
+    else:
+        bound = eta * factor + margin
+        assert (f"within {bound:g} s ({factor:g} x the promised eta of {eta:g} s"
+                f" + {margin:g} s)") in never.expected
+    waited = float(re.search(r"after (\d+) s", never.actual).group(1))
+    assert bound <= waited <= bound + 1, never.actual
+
+
+@pytest.mark.parametrize("jobs", ASYNC, ids=lambda j: j.provider)
+def test_a_job_the_poll_does_not_know_is_lost(tmp_path: Path, jobs: Jobs) -> None:
+    report = run_broken(tmp_path, jobs.provider,
+                        lambda app: Rewriter(app, jobs.poll, request=jobs.unknown), [jobs.check])
+    (lost,) = found(report, "job_lost")
+    assert report.names() == {"job_lost"}  # a documented 404, reported once by its name
+    assert lost.actual.startswith("404") and lost.curl.startswith("curl ")
+
+
+def test_a_poll_that_is_only_rate_limited_leaves_the_check_skipped(tmp_path: Path) -> None:
+    report = run_broken(tmp_path, "musicgpt", _rate_limit_everything("/byId"),
+                        [MUSICGPT.check])
+    assert_skipped(check(report, MUSICGPT.check), "GET /v1/byId: rate limited")
