@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode
 
+import httpx
+import numpy as np
+import soundfile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.contracts.budget import Budget
@@ -94,6 +98,11 @@ def json_rewrite(change: Callable[[Any, int], tuple[int, Any] | None]) -> Rewrit
     return rewrite
 
 
+def status_rewrite(statuses: dict[int, int]) -> Rewrite:
+    """A response rewrite that answers another status (body unchanged): ``{old: new}``."""
+    return lambda scope, status, raw: (statuses.get(status, status), raw)
+
+
 def _with_body(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
     headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
     return {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}, body
@@ -144,6 +153,97 @@ def drop_header(name: bytes) -> RequestRewrite:
     def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
         return {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != name]}, body
     return request
+
+
+def add_key(provider: str) -> RequestRewrite:
+    """A request rewrite that sends the valid key when the caller sent none."""
+    def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+        headers = dict(scope["headers"])
+        extra = [(k.lower().encode(), v.encode())
+                 for k, v in PROVIDERS[provider].auth(KEY).items()
+                 if k.lower().encode() not in headers]
+        return {**scope, "headers": [*scope["headers"], *extra]}, body
+    return request
+
+
+def tone(seconds: float, rate: int, fmt: str, hz: float = 440.0) -> bytes:
+    """A sine tone as an audio file (``fmt``: WAV or FLAC, soundfile's names)."""
+    t = np.arange(round(seconds * rate)) / rate
+    out = io.BytesIO()
+    soundfile.write(out, 0.5 * np.sin(2 * np.pi * hz * t), rate, format=fmt)
+    return out.getvalue()
+
+
+def replace_audio(fmt: str, rate: int | None = None) -> Rewrite:
+    """A response rewrite that serves, instead of an audio file, a tone as long in ``fmt``
+    at ``rate`` Hz (default: the file's rate); other answers pass unchanged."""
+    def rewrite(scope: Scope, status: int, raw: bytes) -> tuple[int, bytes]:
+        try:
+            info = soundfile.info(io.BytesIO(raw))
+        except (RuntimeError, soundfile.LibsndfileError):
+            return status, raw
+        return status, tone(info.duration, rate or info.samplerate, fmt)
+    return rewrite
+
+
+class HangUp:
+    """Closes the connection, without a complete answer, on requests whose path contains
+    ``match`` (the upstream fails at the transport level)."""
+
+    def __init__(self, app: ASGIApp, match: str) -> None:
+        self.app, self.match = app, match
+        self.services = getattr(app, "services", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.match not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", b"100")]})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        # returning here leaves the answer incomplete: the server closes the connection
+
+
+class TamperWebhooks:
+    """Points the webhook URL of each submit (a form or JSON field ``field`` of requests
+    whose path contains ``match``) at itself, and forwards each webhook to the URL the
+    caller gave with its JSON payload changed by ``change``."""
+
+    RELAY = "/_drift/webhook"
+
+    def __init__(self, app: ASGIApp, match: str, field: str,
+                 change: Callable[[Any], Any]) -> None:
+        self.change = change
+        self.app = Rewriter(app, match, request=self._relay_through_here(field))
+        self.services = getattr(app, "services", None)
+
+    def _relay_through_here(self, field: str) -> RequestRewrite:
+        def request(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
+            host, port = scope["server"]
+
+            def through(fields: Any) -> Any:
+                if not isinstance(fields, dict) or field not in fields:
+                    return fields
+                relay = f"http://{host}:{port}{self.RELAY}?{urlencode({'to': fields[field]})}"
+                return {**fields, field: relay}
+            kind = dict(scope["headers"]).get(b"content-type", b"")
+            return (edit_json(through) if b"json" in kind else edit_form(through))(scope, body)
+        return request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.RELAY:
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        target = parse_qs(scope["query_string"].decode())["to"][0]
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]
+                   if k.lower() not in (b"host", b"content-length")}
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(target, content=json.dumps(
+                self.change(json.loads(body))).encode(), headers=headers)
+        await send({"type": "http.response.start", "status": answer.status_code,
+                    "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
 
 
 @contextmanager

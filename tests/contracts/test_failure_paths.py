@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from drift import (
-    KEY, RequestRewrite, Rewrite, Rewriter, edit_json, edit_path, edit_query, json_rewrite,
-    run_broken, run_server,
+    KEY, HangUp, RequestRewrite, Rewrite, Rewriter, TamperWebhooks, add_key, edit_json, edit_path,
+    edit_query, json_rewrite, replace_audio, run_broken, run_server, status_rewrite,
 )
 from starlette.types import ASGIApp, Scope
 
@@ -316,3 +316,116 @@ def test_a_poll_that_is_only_rate_limited_leaves_the_check_skipped(tmp_path: Pat
     report = run_broken(tmp_path, "musicgpt", _rate_limit_everything("/byId"),
                         [MUSICGPT.check])
     assert_skipped(check(report, MUSICGPT.check), "GET /v1/byId: rate limited")
+
+
+# -- the audio of a finished job (fetch_audio, check_audio) -----------------------------------
+
+def _files(jobs: Jobs, rewrite: Rewrite, headers: dict[str, str] | None = None) -> Wrap:
+    return lambda app: Rewriter(app, jobs.files, rewrite, headers=headers)
+
+
+def _same(scope: Scope, status: int, raw: bytes) -> tuple[int, bytes]:
+    return status, raw
+
+
+def _no_audio_url(job: dict) -> None:
+    for output in job.get("outputs") or []:
+        output.pop("url", None)
+    if "audio_url" in job:
+        job["audio_url"] = None
+
+
+_MEDIA = {"MP3": "audio/mpeg", "FLAC": "audio/flac", "WAV": "audio/wav"}
+_OTHER = {"MP3": "WAV", "FLAC": "WAV", "WAV": "FLAC"}
+AUDIO_DRIFTS: list[tuple[str, Callable[[Jobs], Wrap], Callable[[Jobs], str]]] = [
+    # (violation, the broken upstream, text its ``expected`` has)
+    ("audio_unavailable", lambda j: _files(j, lambda s, st, raw: (404, b'{"error": "gone"}')),
+     lambda j: "200 with the audio file"),
+    ("audio_wrong_format", lambda j: _files(j, _same, {"content-type": "application/zip"}),
+     lambda j: f"Content-Type {_MEDIA[j.fmt]}"),
+    ("audio_wrong_format", lambda j: _files(j, replace_audio(_OTHER[j.fmt])),
+     lambda j: f"{j.fmt} audio"),
+    ("field_dropped", lambda j: on_poll(j, on_job(j, _no_audio_url)),
+     lambda j: "an audio URL on a finished job"),
+]
+
+
+@pytest.mark.parametrize("jobs", ASYNC, ids=lambda j: j.provider)
+@pytest.mark.parametrize(("name", "wrap", "expected"), AUDIO_DRIFTS,
+                         ids=["unavailable", "content_type", "decoded_format", "no_url"])
+def test_audio_drift_is_named(tmp_path: Path, jobs: Jobs, name: str,
+                              wrap: Callable[[Jobs], Wrap],
+                              expected: Callable[[Jobs], str]) -> None:
+    report = run_broken(tmp_path, jobs.provider, wrap(jobs), [jobs.check])
+    assert [v for v in found(report, name) if expected(jobs) in v.expected], [
+        v.describe() for v in report.violations]
+
+
+def test_audio_at_another_sample_rate_is_named(tmp_path: Path) -> None:
+    report = run_broken(tmp_path, "musicgen", _files(MUSICGEN, replace_audio("WAV", 16000)),
+                        [MUSICGEN.check])
+    (rate,) = found(report, "audio_wrong_rate")
+    assert (rate.expected, rate.actual) == ("32000 Hz", "16000 Hz")
+
+
+def _sample_outputs(change: Callable[[list[dict]], None]) -> Wrap:
+    return on_poll(SOUNDPIECE, on_job(SOUNDPIECE, lambda job: change(job.get("outputs") or [])))
+
+
+@pytest.mark.parametrize(("name", "wrap"), [
+    ("outputs_count", _sample_outputs(lambda outputs: outputs.extend(outputs[:1]))),
+    ("duration_mismatch", _sample_outputs(
+        lambda outputs: [o.update(duration=o["duration"] + 1) for o in outputs])),
+], ids=["outputs_count", "duration_mismatch"])
+def test_soundpiece_outputs_drift_is_named(tmp_path: Path, name: str, wrap: Wrap) -> None:
+    report = run_broken(tmp_path, "soundpiece", wrap, [SOUNDPIECE.check])
+    assert found(report, name)[0].operation == "GET /v1/create.new_sample"
+
+
+# -- keys, documented errors, webhook payloads, the transport ---------------------------------
+
+PROVIDERS_ALL = ["muzaic", "musicgpt", "soundpiece", "musicgen"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS_ALL)
+def test_a_call_without_a_key_that_is_answered_is_named(tmp_path: Path, provider: str) -> None:
+    report = run_broken(tmp_path, provider, lambda app: Rewriter(app, "/", request=add_key(
+        provider)), ["missing_key_and_error_shape"])
+    accepted = found(report, "missing_key_accepted")
+    assert not accepted[0].actual.startswith(("401", "403"))
+    assert "$API_KEY" not in accepted[0].curl  # the curl shows the call as sent: no key
+
+
+@pytest.mark.parametrize(("provider", "match", "statuses"), [
+    ("muzaic", "/audioFromHash", {404: 402}),
+    ("musicgpt", "/byId", {404: 400}),
+    ("soundpiece", "/v1/create.new_sample", {404: 422}),
+    ("musicgen", "/generate/", {404: 401}),
+])
+def test_a_bad_request_refused_with_another_documented_status_is_named(
+        tmp_path: Path, provider: str, match: str, statuses: dict[int, int]) -> None:
+    report = run_broken(tmp_path, provider, lambda app: Rewriter(
+        app, match, status_rewrite(statuses)), ["missing_key_and_error_shape"])
+    changed = [v for v in found(report, "status_code_changed")
+               if v.expected.endswith("for a bad request")]
+    assert changed and changed[0].actual.startswith(tuple(map(str, statuses.values())))
+
+
+def test_a_webhook_payload_that_departs_from_the_spec_is_named(tmp_path: Path) -> None:
+    wrap = lambda app: TamperWebhooks(app, "/sound_generator", "webhook_url", lambda payload: {
+        k: v for k, v in payload.items() if k != "title"})
+    report = run_broken(tmp_path, "musicgpt", wrap, [MUSICGPT.check])
+    dropped = [v for v in found(report, "field_dropped") if v.operation == "webhook"]
+    assert dropped and "title" in dropped[0].expected + dropped[0].actual
+
+
+@pytest.mark.parametrize(("provider", "match"), [
+    ("musicgpt", "/sound_generator"), ("soundpiece", "/_mock/files/"), ("musicgen", "/generate/"),
+])
+def test_an_upstream_that_hangs_up_is_a_transport_error(tmp_path: Path, provider: str,
+                                                       match: str) -> None:
+    (jobs,) = [j for j in ASYNC if j.provider == provider]
+    report = run_broken(tmp_path, provider, lambda app: HangUp(app, match), [jobs.check])
+    (error,) = found(report, "transport_error")
+    assert error.operation == jobs.check and "RemoteProtocolError" in error.actual
+    assert check(report, jobs.check).status == "failed"
