@@ -8,6 +8,8 @@ idempotency) are not repeated here."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import time
@@ -18,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import soundfile
 from drift import (
     KEY, HangUp, RequestRewrite, Rewrite, Rewriter, TamperWebhooks, add_key, edit_json, edit_path,
-    edit_query, json_rewrite, replace_audio, run_broken, run_server, status_rewrite,
+    edit_query, json_rewrite, replace_audio, run_broken, run_server, status_rewrite, tone,
 )
 from starlette.types import ASGIApp, Scope
 
@@ -29,6 +32,7 @@ from mockserver.contracts.core import CheckResult, Report, Target, Violation
 from mockserver.contracts.local import free_port
 from mockserver.contracts.runner import Options, run_contract
 from mockserver.contracts.semantic.common import ETA_MARGIN
+from mockserver.contracts.semantic.muzaic import inline_mp3
 
 Wrap = Callable[[ASGIApp], ASGIApp]
 
@@ -429,3 +433,73 @@ def test_an_upstream_that_hangs_up_is_a_transport_error(tmp_path: Path, provider
     (error,) = found(report, "transport_error")
     assert error.operation == jobs.check and "RemoteProtocolError" in error.actual
     assert check(report, jobs.check).status == "failed"
+
+
+# -- Muzaic: what the documentation promises, heard on the decoded audio ----------------------
+
+def _answer(match: str, change: Callable[[dict], None]) -> Wrap:
+    """The mock with ``change`` applied to each 200 JSON answer of ``match``."""
+    def changed(data: Any, status: int) -> tuple[int, Any] | None:
+        if status != 200 or not isinstance(data, dict):
+            return None
+        change(data)
+        return status, data
+    return lambda app: Rewriter(app, match, json_rewrite(changed))
+
+
+def _regions(action: str, instead: dict[str, Any]) -> Callable[[dict], None]:
+    """A request change: every region with ``action`` becomes ``instead`` (same place)."""
+    def change(body: dict) -> None:
+        body["regions"] = [{"time": r["time"], "duration": r["duration"], **instead}
+                           if r.get("action") == action else r for r in body.get("regions", [])]
+    return change
+
+
+def _tone_instead(rate: int) -> Callable[[dict], None]:
+    """An answer change: the inline MP3 becomes a tone as long, at ``rate`` Hz."""
+    def change(data: dict) -> None:
+        seconds = soundfile.info(io.BytesIO(inline_mp3(data["mp3"]))).duration
+        data["mp3"] = base64.b64encode(tone(seconds, rate, "WAV")).decode()
+    return change
+
+
+def _add(field: str, amount: float) -> Callable[[dict], None]:
+    return lambda data: data.update({field: data[field] + amount})
+
+
+MUZAIC_DRIFTS: list[tuple[str, str, Wrap, str]] = [
+    # (violation, check, the broken upstream, text its ``expected`` has)
+    ("duration_mismatch", "single_file_duration_and_audio",
+     _answer("/singleFile", _add("audioDuration", 1)), "audioDuration"),
+    ("cost_mismatch", "single_file_duration_and_audio",
+     _answer("/singleFile", _add("tokensUsed", 1)), "one per second"),
+    ("region_hashes", "soundtrack_region_hashes",
+     _answer("/soundtrack", lambda d: d.update(regionHashes=d["regionHashes"][:-1])),
+     "one region hash each"),
+    ("audio_undecodable", "hashes_reproduce_audio",
+     lambda app: Rewriter(app, "/result/", lambda s, st, raw: (st, b"ID3 no audio" * 40)),
+     "a decodable MP3"),
+    ("audio_from_hash_differs", "hashes_reproduce_audio",
+     _answer("/audioFromHash", _tone_instead(44100)), "correlation >= 0.9"),
+    ("audio_from_hash_differs", "hashes_reproduce_audio",
+     _answer("/audioFromHash", _tone_instead(22050)), "at 44100 Hz"),
+    ("copy_not_source", "hashes_reproduce_audio",
+     _ask("/soundtrack", _regions("copy", {"action": "generate", "tags": [1],
+                                           "params": {"tempo": 9}})),
+     "correlation >= 0.9"),
+    ("silence_not_silent", "hashes_reproduce_audio",
+     _ask("/soundtrack", _regions("silence", {"action": "generate", "tags": [2]})), "silence"),
+    ("param_not_audible", "params_are_audible",
+     _ask("/singleFile", lambda body: body.pop("params", None)), "measures above"),
+]
+
+
+@pytest.mark.parametrize(("name", "check_name", "wrap", "expected"), MUZAIC_DRIFTS, ids=[
+    "duration", "cost", "region_hashes", "undecodable", "from_hash_differs", "from_hash_rate",
+    "copy", "silence", "params"])
+def test_muzaic_drift_is_named(tmp_path: Path, name: str, check_name: str, wrap: Wrap,
+                               expected: str) -> None:
+    report = run_broken(tmp_path, "muzaic", wrap, [check_name])
+    assert [v for v in found(report, name) if expected in v.expected], [
+        v.describe() for v in report.violations]
+    assert check(report, check_name).status == "failed"
