@@ -204,6 +204,23 @@ class HangUp:
         # returning here leaves the answer incomplete: the server closes the connection
 
 
+class Stall:
+    """Never answers requests from a client whose User-Agent starts with ``agent``: each is
+    held until the client gives up and disconnects (the upstream hangs)."""
+
+    def __init__(self, app: ASGIApp, agent: bytes) -> None:
+        self.app, self.agent = app, agent
+        self.services = getattr(app, "services", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        agent = dict(scope.get("headers", [])).get(b"user-agent", b"")
+        if scope["type"] != "http" or not agent.startswith(self.agent):
+            await self.app(scope, receive, send)
+            return
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+
 class TamperWebhooks:
     """Points the webhook URL of each submit (a form or JSON field ``field`` of requests
     whose path contains ``match``) at itself, and forwards each webhook to the URL the

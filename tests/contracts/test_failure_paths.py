@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 import soundfile
 from drift import (
-    KEY, HangUp, RequestRewrite, Rewrite, Rewriter, TamperWebhooks, add_key, edit_json, edit_path,
-    edit_query, json_rewrite, replace_audio, run_broken, run_server, status_rewrite, tone,
+    KEY, HangUp, RequestRewrite, Rewrite, Rewriter, Stall, TamperWebhooks, add_key, edit_json,
+    edit_path, edit_query, json_rewrite, replace_audio, run_broken, run_server, status_rewrite,
+    tone,
 )
 from starlette.types import ASGIApp, Scope
 
@@ -503,3 +504,35 @@ def test_muzaic_drift_is_named(tmp_path: Path, name: str, check_name: str, wrap:
     assert [v for v in found(report, name) if expected in v.expected], [
         v.describe() for v in report.violations]
     assert check(report, check_name).status == "failed"
+
+
+# -- conformance: schemathesis that cannot run ---------------------------------------------
+
+def _served_spec(spec: dict) -> Wrap:
+    """The mock serving ``spec`` as its ``openapi.json`` (which conformance fuzzes)."""
+    body = json.dumps(spec).encode()
+    return lambda app: Rewriter(app, "/openapi.json", lambda s, status, raw: (200, body))
+
+
+@pytest.mark.parametrize("spec", [
+    {"openapi": "3.0.3", "info": 5},
+    {"openapi": "3.0.3", "info": {"title": "nothing", "version": "1"}, "paths": {}},
+], ids=["unloadable", "no_operations"])
+def test_a_served_spec_schemathesis_cannot_fuzz_is_a_conformance_error(
+        tmp_path: Path, spec: dict) -> None:
+    report = run_broken(tmp_path, "musicgpt", _served_spec(spec), ["conformance"])
+    (error,) = found(report, "conformance_error")
+    assert error.check == "conformance" and error.actual
+    assert check(report, "conformance").status == "failed"
+
+
+def test_conformance_stopped_by_the_budget_before_any_answer_is_skipped(
+        tmp_path: Path) -> None:
+    # the provider never answers schemathesis: the budget stops it before any call returns
+    started = time.monotonic()
+    report = run_broken(tmp_path, "musicgpt", lambda app: Stall(app, b"schemathesis"),
+                        ["conformance"], budget=Budget(seconds=3))
+    assert time.monotonic() - started < 15
+    result = check(report, "conformance")
+    assert_skipped(result, "could not run: schemathesis made no call")
+    assert "stopped by --budget-seconds" in result.notes
