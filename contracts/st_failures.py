@@ -127,8 +127,12 @@ def parse_junit(path: Path, check: str) -> list[Violation]:
     """schemathesis' JUnit failures as violations (one per name and operation)."""
     if not path.exists():
         return []
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError:
+        return []  # schemathesis was stopped (--budget-seconds) before it wrote its report
     found: dict[tuple[str, str], Violation] = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
+    for case in root.iter("testcase"):
         operation = case.get("name", "")
         for failure in [*case.iter("failure"), *case.iter("error")]:
             text = failure.text or failure.get("message") or ""

@@ -41,7 +41,9 @@ def job_lifecycle(ctx: Context) -> None:
                           lambda: ctx.session.request("GET", ROUTE, params={"id": op_id}),
                           lambda b: (b.get(KEY) or {}).get("status"), RANKS, TERMINAL,
                           poll_curl)
-        if done is not None and done[KEY].get("status") == "ready":
+        if done is None:
+            return  # following it failed (reported): no webhook to wait for
+        if done[KEY].get("status") == "ready":
             outputs = done[KEY].get("outputs") or []
             if len(outputs) != variations:
                 ctx.violate("outputs_count", f"GET {ROUTE}", f"{variations} outputs",
