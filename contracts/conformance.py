@@ -149,7 +149,9 @@ def _counts(stats: CallStats) -> tuple[int, int]:
 
 
 def _summary(stdout: str) -> str:
-    for line in stdout.splitlines():
-        if "generated" in line and ("passed" in line or "failed" in line):
-            return "schemathesis: " + line.strip()
+    """schemathesis' own count of test cases (the line under "Test cases:")."""
+    lines = [line.strip() for line in stdout.splitlines()]
+    for i, line in enumerate(lines):
+        if line == "Test cases:" and i + 1 < len(lines) and lines[i + 1]:
+            return "schemathesis: " + lines[i + 1]
     return "schemathesis: (no summary)"

@@ -82,3 +82,12 @@ def test_junit_file_becomes_violations_per_name_and_operation(tmp_path: Path) ->
     assert sorted(v.name for v in violations) == [
         "response_too_slow", "status_code_changed", "type_changed"]
     assert all(v.operation == "POST /v1/sound_generator" and v.curl for v in violations)
+
+
+def test_the_summary_is_schemathesis_own_count_of_test_cases() -> None:
+    from mockserver.contracts.conformance import _summary
+    passed = "Test cases:\n  98 generated, 98 passed, 4 skipped\n\nReports:\n"
+    failed = "Test cases:\n  12 generated, 1 found 2 unique failures\n"
+    assert _summary(passed) == "schemathesis: 98 generated, 98 passed, 4 skipped"
+    assert _summary(failed) == "schemathesis: 12 generated, 1 found 2 unique failures"
+    assert _summary("no summary here") == "schemathesis: (no summary)"
