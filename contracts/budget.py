@@ -35,10 +35,6 @@ class Budget:
     calls: int = 0
     cost: float = 0.0
 
-    def remaining_calls(self) -> int | None:
-        """Generation calls still allowed (None: no limit)."""
-        return None if self.max_calls is None else max(0, self.max_calls - self.calls)
-
     def time_left(self) -> float | None:
         """Seconds left (None: no limit)."""
         if self.seconds is None:
@@ -53,6 +49,11 @@ class Budget:
         if left is not None and left <= 0:
             raise BudgetSpent(f"--budget-seconds {self.seconds} spent")
         self.calls += 1
+        self.cost += cost
+
+    def record(self, calls: int, cost: float) -> None:
+        """Account for paid calls made outside ``spend`` (fuzzing's, counted afterwards)."""
+        self.calls += calls
         self.cost += cost
 
     @property

@@ -1,6 +1,6 @@
 """The calls a check made, as JSON lines in a file: written by the schemathesis hook in its
-own process, read by the run for progress, the summary, rate-limit coverage and a wrong
-base URL."""
+own process, read by the run for progress, the summary, rate-limit coverage and the cost of
+fuzzing's paid calls."""
 
 from __future__ import annotations
 
@@ -35,11 +35,6 @@ class CallStats:
     def conformance(self) -> int:
         """Calls whose answer says something about the contract (every answer but 429)."""
         return self.total - self.rate_limited
-
-    @property
-    def all_not_found(self) -> bool:
-        """True when there were calls and every one was answered 404."""
-        return self.total > 0 and self.statuses[404] == self.total
 
 
 class CallLog:

@@ -27,7 +27,7 @@ def _parse_rate(ctx: click.Context, param: click.Parameter, value: str | None) -
         raise click.BadParameter(str(error)) from None
 
 
-def dry_run(providers: list[str], examples: int, budget: Budget) -> str:
+def plan(providers: list[str], examples: int, budget: Budget) -> str:
     """The planned calls per provider and their estimated cost in the provider's unit.
 
     Fuzzing's paid calls are counted by running it against the bundled mock here (locally,
@@ -76,15 +76,15 @@ def _fuzzing_plan(name: str, examples: int, budget: Budget,
                             per_operation=counted)
     finally:
         progress.close()
-    each = cost_of(name, CAP_SECONDS)
     lines.append(f"  conformance: schemathesis, {examples} examples per operation (positive,"
-                 f" negative, stateful); each paid call asks for at most {CAP_SECONDS} s of"
-                 f" audio (~{each:g} {unit}); counted against the bundled mock:")
+                 f" negative, stateful); every length it asks for is capped at {CAP_SECONDS} s"
+                 " of audio; paid calls counted against the bundled mock:")
     total, calls = 0.0, 0
     for method, path in info.paid:
         count = counted.get(f"{method} {path}", 0)
-        lines.append(f"    {method} {path}: {count} call(s), at most ~{count * each:g} {unit}"
-                     " (invalid ones are refused, and cost nothing where the provider"
+        each = info.fuzzed_call_cost(method, path, CAP_SECONDS)
+        lines.append(f"    {method} {path}: {count} call(s) x at most ~{each:g} = ~{count * each:g}"
+                     f" {unit} (invalid ones are refused, and cost nothing where the provider"
                      " charges only work done)")
         total, calls = total + count * each, calls + count
     return total, calls
@@ -130,9 +130,15 @@ def contract(providers: tuple[str, ...], base_url: str | None, api_key: str | No
         raise click.UsageError("--base-url names one provider's API: give one PROVIDER")
     if base_url and not api_key:
         raise click.UsageError("--base-url needs --api-key")
+    known = {"conformance", *(p.name for name in names for p in PROPERTIES[name])}
+    unknown = sorted(set(checks) - known)
+    if unknown:
+        raise click.BadParameter(f"no check named {', '.join(unknown)}; the checks of"
+                                 f" {', '.join(names)}: {', '.join(sorted(known))}",
+                                 param_hint="--check")
     budget = Budget(max_calls=max_calls, seconds=budget_seconds)
     if dry_run:
-        click.echo(dry_run_text(names, examples, budget))
+        click.echo(plan(names, examples, budget))
         return
     target = Target(names[0], base_url.rstrip("/"), api_key or "", webhook_url,
                     webhook_secret) if base_url else None
@@ -165,16 +171,13 @@ def contract(providers: tuple[str, ...], base_url: str | None, api_key: str | No
 
 def _ask_before_spending(provider: str, examples: int, budget: Budget) -> None:
     """A run against a remote provider spends real money: show the plan and ask, or stop."""
-    plan = dry_run_text([provider], examples, budget)
+    planned = plan([provider], examples, budget)
     if not sys.stdin.isatty():
         raise click.UsageError(
             f"this run calls a remote {provider} API and may spend (plan below); pass --yes"
-            f" to go ahead, or --max-calls N to cap it\n{plan}")
-    click.echo(plan)
+            f" to go ahead, or --max-calls N to cap it\n{planned}")
+    click.echo(planned)
     click.confirm("Spend this on the provider?", abort=True)
-
-
-dry_run_text = dry_run
 
 
 def merge(reports: list[Report], strict: bool = False) -> Report:

@@ -15,3 +15,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--examples", default=10, type=int, help="examples per operation")
     group.addoption("--max-calls", default=None, type=int, help="generation call budget")
     group.addoption("--webhook-url", default=None, help="public URL of the local receiver")
+    group.addoption("--yes", action="store_true", help="spend on a remote --base-url without"
+                    " --max-calls")

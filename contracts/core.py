@@ -133,12 +133,18 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when nothing was violated (and, when strict, nothing was skipped)."""
-        return not self.violations and not (self.strict and self.count("skipped"))
+        """True when checks ran and nothing was violated (when strict: nothing skipped)."""
+        return bool(self.results) and not self.violations and not (
+            self.strict and self.count("skipped"))
 
     def names(self) -> set[str]:
         """The distinct violation names (what the drift tests look for)."""
         return {v.name for v in self.violations}
+
+
+def mostly(part: int, whole: int) -> bool:
+    """More than half: what "most" means wherever the suite judges coverage."""
+    return whole > 0 and part * 2 > whole
 
 
 def curl_line(method: str, url: str, headers: dict[str, str] | None = None,

@@ -25,7 +25,8 @@ RETRIES = 3
 """Retries of one call answered 429 (each after the wait the provider asks for)."""
 
 MAX_WAIT = 120.0
-"""The longest single wait a 429 can impose on a run (longer requests are cut to this)."""
+"""The longest wait for one retry; a 429 asking for longer (a quota spent for the day) is not
+retried: the example is then not run, and says so."""
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0,
           "h": 3600.0, "hour": 3600.0}
@@ -43,10 +44,11 @@ class Rate:
         """``"100/min"``, ``"5/s"``, ``"1000/h"`` or ``"30/10s"``."""
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*\.?\d*)\s*([a-z]+)\s*", text.lower())
         word = match.group(3) if match else ""
-        unit = _UNITS.get(word) or _UNITS.get(word.removesuffix("s"))
-        if not match or not unit or int(match.group(1)) < 1:
+        unit = _UNITS.get(word) or (_UNITS.get(word[:-1]) if len(word) > 2 else None)
+        window = float(match.group(2) or 1) * unit if match and unit else 0.0
+        if not match or window <= 0 or int(match.group(1)) < 1:
             raise ValueError(f"a rate is N/UNIT, e.g. 100/min, 5/s, 30/10s (not {text!r})")
-        return cls(int(match.group(1)), float(match.group(2) or 1) * unit)
+        return cls(int(match.group(1)), window)
 
     @property
     def allowed(self) -> int:
@@ -70,7 +72,6 @@ class Pacer:
         self.rate = rate
         self.advance = advance
         self.last = last
-        self.waited = 0.0
         self._in_window = 0
         if rate is not None and advance is not None:
             advance(rate.window + 1)  # start with a fresh window, whatever came before
@@ -86,28 +87,22 @@ class Pacer:
                 self._in_window = 1
             return
         interval = self.rate.window / self.rate.allowed
-        wait = self.last + interval - time.time()
+        wait = min(interval, self.last + interval - time.time())  # a clock step back: no more
         if wait > 0:
             time.sleep(wait)
-            self.waited += wait
         self.last = time.time()
 
 
 def retry_wait(response: httpx.Response, attempt: int) -> float:
-    """Seconds to wait before retrying a 429: ``Retry-After`` (seconds or an HTTP date), else
-    ``X-RateLimit-Reset`` (epoch seconds or seconds from now), else 1, 2, 4 ... s."""
-    return wait_from_headers(response.headers.get("retry-after"),
-                             response.headers.get("x-ratelimit-reset"), attempt)
-
-
-def wait_from_headers(retry_after: str | None, reset: str | None, attempt: int) -> float:
-    """The wait a 429's headers ask for, cut to ``MAX_WAIT`` (see ``retry_wait``)."""
+    """Seconds a 429 asks to wait before retrying: ``Retry-After`` (seconds or an HTTP date),
+    else ``X-RateLimit-Reset`` (epoch seconds or seconds from now), else 1, 2, 4 ... s."""
     now = time.time()
-    for value, parse in ((retry_after, _retry_after), (reset, lambda v: _reset(v, now))):
+    for value, parse in ((response.headers.get("retry-after"), _retry_after),
+                         (response.headers.get("x-ratelimit-reset"), lambda v: _reset(v, now))):
         seconds = parse(value.strip()) if value else None
         if seconds is not None:
-            return min(MAX_WAIT, max(0.0, seconds))
-    return min(MAX_WAIT, float(2 ** attempt))
+            return max(0.0, seconds)
+    return float(2 ** attempt)
 
 
 def _retry_after(value: str) -> float | None:

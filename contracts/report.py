@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .budget import UNITS
-from .core import Report
+from .core import CheckResult, Report
 
 _STATE = {"passed": "ok", "failed": "FAIL", "skipped": "SKIP"}
 
@@ -55,8 +55,9 @@ def junit(report: Report, path: str | Path) -> None:
     for provider in dict.fromkeys(r.provider for r in report.results):
         results = [r for r in report.results if r.provider == provider]
         suite = ET.SubElement(root, "testsuite", name=provider, tests=str(len(results)),
-                              failures=str(sum(r.status == "failed" for r in results)),
-                              skipped=str(sum(r.status == "skipped" for r in results)),
+                              failures=str(sum(_fails(report, r) for r in results)),
+                              skipped=str(sum(not _fails(report, r) and r.status == "skipped"
+                                              for r in results)),
                               time=f"{sum(r.seconds for r in results):.3f}")
         for r in results:
             case = ET.SubElement(suite, "testcase", classname=f"contract.{provider}",
@@ -66,11 +67,18 @@ def junit(report: Report, path: str | Path) -> None:
                                         type=v.name)
                 failure.text = (f"expected: {v.expected}\nactual: {v.actual}\n"
                                 f"reproduce: {v.curl}")
-            if r.status == "skipped":
+            if r.status == "skipped" and report.strict:  # CI reads JUnit: it fails there too
+                ET.SubElement(case, "failure", message=f"skipped under --strict: {r.skipped}",
+                              type="skipped")
+            elif r.status == "skipped":
                 ET.SubElement(case, "skipped", message=r.skipped)
             if r.notes:
                 ET.SubElement(case, "system-out").text = "\n".join(r.notes)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _fails(report: Report, result: CheckResult) -> bool:
+    return result.status == "failed" or (report.strict and result.status == "skipped")
 
 
 def markdown(report: Report, path: str | Path) -> None:

@@ -11,7 +11,7 @@ import httpx
 
 from .budget import Budget, cost_of
 from .core import CheckResult, Target, Violation, curl_line, short
-from .pacing import RETRIES, Pacer, retry_wait
+from .pacing import MAX_WAIT, RETRIES, Pacer, retry_wait
 from .providers import PROVIDERS
 from .schema import check_response
 
@@ -56,8 +56,10 @@ class Session:
                 break
             if self.result is not None:
                 self.result.rate_limited += 1
-            if attempt < RETRIES:
-                self.pause(retry_wait(response, attempt))
+            wait = retry_wait(response, attempt)
+            if attempt == RETRIES or wait > MAX_WAIT:
+                break
+            self.wait(wait, cap=None)
         if check and response.status_code != 429:
             self.check_spec(method, path, response, curl_line(
                 method, url, sent, json, data, params, self.target.api_key))
@@ -114,20 +116,13 @@ class Session:
                 self.admin = False
         return self.admin
 
-    def wait(self, seconds: float) -> None:
-        """Let ``seconds`` pass: move the mock's manual clock, or really wait (real provider,
-        at most 10 s at a time: a poll interval)."""
+    def wait(self, seconds: float, cap: float | None = 10.0) -> None:
+        """Let ``seconds`` pass: move the mock's clock when the suite may, or really wait (a
+        real provider; at most ``cap`` seconds: a poll interval)."""
         if self.has_admin():
             self.advance(seconds)
         else:
-            time.sleep(min(seconds, 10.0))
-
-    def pause(self, seconds: float) -> None:
-        """Wait as a rate limit asks: on the mock's clock when the suite may move it."""
-        if self.has_admin():
-            self.advance(seconds)
-        else:
-            time.sleep(seconds)
+            time.sleep(seconds if cap is None else min(seconds, cap))
 
     def advance(self, seconds: float) -> None:
         """Move the target mock's clock forward (``/_mock/clock/advance``)."""

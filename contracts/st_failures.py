@@ -137,6 +137,8 @@ def parse_junit(path: Path, check: str) -> list[Violation]:
         for failure in [*case.iter("failure"), *case.iter("error")]:
             text = failure.text or failure.get("message") or ""
             for item in parse_failures(text):
+                if item.status == 429:
+                    continue  # a rate limit says nothing about the contract: counted apart
                 title = f"{item.code} {item.title}".strip()
                 actual = f"[{item.status}] " if item.status else ""
                 found.setdefault((item.name, operation), Violation(

@@ -12,9 +12,12 @@ from typing import Any
 import httpx
 import numpy as np
 import soundfile
+
+from mockserver.audio.encode import decode as decode_audio
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from ..budget import BudgetSpent
 from ..core import CheckResult, short
 from ..local import Hook, Receiver
 from ..schema import index_for
@@ -23,6 +26,7 @@ from ..session import Session
 # Seconds between polls: on the mock's clock when the suite may move it, else real seconds
 # (the session waits at most 10 s of wall time between two polls).
 POLL_STEPS = (0.5, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+BUDGET = "what --budget-seconds leaves"
 ETA_MARGIN = (2.0, 30.0)
 """A job may take twice the eta its submit answer promised, plus 30 s, before it counts as
 never completing."""
@@ -136,8 +140,8 @@ def follow_job(ctx: Context, operation: str, poll: Callable[[], httpx.Response],
                 ctx.violate("job_lost", operation, "200 with the job just submitted",
                             f"{response.status_code}: {short(response.text, 200)}", curl)
             return None
-        body = response.json()
-        status = status_of(body) if isinstance(body, dict) else None
+        body = _json(response)
+        status = _status(status_of, body)
         if not _note_status(ctx, operation, seen, status, ranks, curl):
             return None
         if status in terminal:
@@ -145,6 +149,8 @@ def follow_job(ctx: Context, operation: str, poll: Callable[[], httpx.Response],
         if not ctx.session.has_admin():
             waited = time.monotonic() - started
         step = next(steps, POLL_STEPS[-1])
+        if waited >= bound and why == BUDGET:
+            raise BudgetSpent("--budget-seconds spent while a job was still running")
         if waited >= bound:
             ctx.violate("job_never_completes", operation,
                         f"a terminal status ({', '.join(sorted(terminal))}) within {bound:g} s"
@@ -158,12 +164,28 @@ def follow_job(ctx: Context, operation: str, poll: Callable[[], httpx.Response],
     for _ in range(2):  # a terminal job stays where it is
         ctx.session.wait(1)
         again = poll()
-        if again.status_code != 200 or not isinstance(again.json(), dict):
+        if again.status_code != 200:
             break
-        later = status_of(again.json())
+        later = _status(status_of, _json(again))
         if not _note_status(ctx, operation, seen, later, ranks, curl) or later != status:
             break
     return body
+
+
+def _json(response: httpx.Response) -> Any:
+    """The body as JSON, or None (the session's spec check reported an unreadable one)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _status(status_of: Callable[[dict], Any], body: Any) -> Any:
+    """The job's status in a poll answer, or None when the answer has no readable one."""
+    try:
+        return status_of(body) if isinstance(body, dict) else None
+    except (AttributeError, TypeError, KeyError):
+        return None
 
 
 def job_bound(ctx: Context, eta: Any) -> tuple[float, str]:
@@ -173,14 +195,14 @@ def job_bound(ctx: Context, eta: Any) -> tuple[float, str]:
         return eta * factor + margin, f"{factor:g} x the promised eta of {eta:g} s + {margin:g} s"
     left = ctx.session.budget.time_left()
     if left is not None and left < ctx.job_timeout and not ctx.session.has_admin():
-        return left, "what --budget-seconds leaves"
+        return left, BUDGET
     return ctx.job_timeout, f"no eta promised: --job-timeout {ctx.job_timeout:g} s"
 
 
 def _note_status(ctx: Context, operation: str, seen: list[str], status: Any,
                  ranks: dict[str, int], curl: str) -> bool:
     """Record a polled status; False (with a violation) when it is undocumented."""
-    if status not in ranks:
+    if not isinstance(status, str) or status not in ranks:
         ctx.violate("enum_violation", operation,
                     f"a documented status ({', '.join(ranks)})",
                     f"{status!r} after {' -> '.join(seen) or 'submit'}", curl)
@@ -211,7 +233,7 @@ def decode(data: bytes) -> tuple[int, int, str] | None:
 def decode_samples(data: bytes) -> tuple[np.ndarray, int] | None:
     """(float samples, sample rate) of an audio file, or None when it does not decode."""
     try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32")
+        samples, rate = decode_audio(data)
     except (RuntimeError, soundfile.LibsndfileError, TypeError, ValueError):
         return None
     return (samples, rate) if len(samples) else None
@@ -247,17 +269,24 @@ _MEDIA = {"MP3": "audio/mpeg", "WAV": "audio/wav", "FLAC": "audio/flac"}
 def fetch_audio(ctx: Context, operation: str, url: str | None, fmt: str, seconds: float,
                 rate: int | None = None) -> None:
     """GET an audio URL and check it (see ``check_audio``)."""
+    response = download(ctx, operation, url)
+    if response is not None:
+        check_audio(ctx, operation, response.content, response.headers.get("content-type"),
+                    fmt, seconds, f"curl -sS -o audio.bin '{url}'", rate=rate)
+
+
+def download(ctx: Context, operation: str, url: Any) -> httpx.Response | None:
+    """The 200 answer to GET an audio URL, or None with the violation that says why not."""
     curl = f"curl -sS -o audio.bin '{url}'"
-    if not url:
+    if not isinstance(url, str) or not url:
         ctx.violate("field_dropped", operation, "an audio URL on a finished job", "none", curl)
-        return
+        return None
     response = ctx.session.fetch(url)
     if response.status_code != 200:
         ctx.violate("audio_unavailable", operation, "200 with the audio file",
                     f"{response.status_code}: {response.text[:200]}", curl)
-        return
-    check_audio(ctx, operation, response.content, response.headers.get("content-type"), fmt,
-                seconds, curl, rate=rate)
+        return None
+    return response
 
 
 def missing_key_refused(ctx: Context, method: str, path: str, **kwargs: Any) -> None:
@@ -302,7 +331,7 @@ def webhook_for(ctx: Context, operation: str, match: Callable[[Any], bool],
     def matches(hook: Hook) -> bool:
         try:
             return bool(match(hook.json()))
-        except ValueError:
+        except (ValueError, AttributeError, TypeError):
             return False
 
     hook = ctx.receiver.wait_for(matches, ctx.webhook_timeout)

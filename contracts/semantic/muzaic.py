@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mockserver.audio.analysis import onset_rate, rms, similarity, spectral_centroid
 
 from .common import (
-    Context, Property, check_audio, decode_samples, fetch_audio, missing_key_refused,
+    Context, Property, check_audio, decode_samples, download, fetch_audio, missing_key_refused,
     refused_with_documented_error, run_examples,
 )
 
@@ -95,7 +95,7 @@ def hashes_reproduce_audio(ctx: Context) -> None:
     source_body = {"duration": 3, "tags": [11]}
     op = "POST /singleFile"
     made = ctx.accepted(ctx.session.generate("POST", "/singleFile", 3, json=source_body), op)
-    source = _audio(ctx, op + " -> mp3", (made or {}).get("mp3"),
+    source = _audio(ctx, op + " -> mp3", made,
                     ctx.session.curl("POST", "/singleFile", json=source_body))
     if made is None or source is None or not isinstance(made.get("hash"), str):
         ctx.not_run("no source audio with a hash to reproduce")
@@ -107,7 +107,7 @@ def hashes_reproduce_audio(ctx: Context) -> None:
     again = ctx.accepted(ctx.session.generate("POST", "/audioFromHash", seconds,
                                               json=again_body), op)
     curl = ctx.session.curl("POST", "/audioFromHash", json=again_body)
-    heard = _audio(ctx, op, (again or {}).get("mp3"), curl)
+    heard = _audio(ctx, op, again, curl)
     if heard is not None:
         ctx.ran()
         _same_audio(ctx, "audio_from_hash_differs", op, samples, heard, rate,
@@ -119,7 +119,7 @@ def hashes_reproduce_audio(ctx: Context) -> None:
     copied = ctx.accepted(ctx.session.generate("POST", "/soundtrack", seconds + 1, json=body),
                           op)
     curl = ctx.session.curl("POST", "/soundtrack", json=body)
-    mixed = _audio(ctx, op + " mp3", (copied or {}).get("mp3"), curl)
+    mixed = _audio(ctx, op + " mp3", copied, curl)
     if mixed is None:
         return
     ctx.ran()
@@ -129,7 +129,10 @@ def hashes_reproduce_audio(ctx: Context) -> None:
                 (whole[:cut], mixed_rate), rate, f"the audio of hash {made['hash']}", curl)
     edge = int(0.05 * mixed_rate)  # an MP3 frame's smear at the boundary
     tail = whole[cut + edge: cut + int(mixed_rate) - edge]
-    if len(tail) and rms(tail) > SILENT:
+    if len(whole) < cut + int(mixed_rate) - edge:
+        ctx.violate("audio_wrong_length", op, f"{seconds + 1:.3f} s: the copy, then 1 s of"
+                    " silence", f"{len(whole) / mixed_rate:.3f} s decoded", curl)
+    elif rms(tail) > SILENT:
         ctx.violate("silence_not_silent", op + " (silence region)", "silence (RMS < -60 dBFS)",
                     f"RMS {20 * np.log10(rms(tail)):.1f} dBFS", curl)
 
@@ -146,7 +149,7 @@ def params_are_audible(ctx: Context) -> None:
             curl = ctx.session.curl("POST", "/singleFile", json=body)
             made = ctx.accepted(ctx.session.generate("POST", "/singleFile", PARAM_SECONDS,
                                                      json=body), op)
-            heard = _audio(ctx, op + " -> mp3", (made or {}).get("mp3"), curl)
+            heard = _audio(ctx, op + " -> mp3", made, curl)
             if heard is None:
                 return
             values.append(how(*heard))
@@ -179,14 +182,21 @@ def inline_mp3(value: Any) -> bytes:
         return b""
 
 
-def _audio(ctx: Context, operation: str, mp3: Any,
+def _audio(ctx: Context, operation: str, answer: dict | None,
            curl: str) -> tuple[np.ndarray, int] | None:
-    """Decoded samples of an ``mp3`` field (an URL or base64), or None (reported)."""
+    """Decoded samples of an answer's ``mp3`` (an URL or base64); None when there is no
+    answer (the example could not run: already said) or no audio (reported here)."""
+    if answer is None:
+        return None
+    mp3 = answer.get("mp3")
     if not isinstance(mp3, str) or not mp3:
-        return None  # no answer to decode: the example could not run, or the spec check said
+        ctx.violate("field_dropped", operation, "an mp3 in the answer", f"mp3 = {mp3!r}", curl)
+        return None
     if mp3.startswith(("http://", "https://")):
-        response = ctx.session.fetch(mp3)
-        data = response.content if response.status_code == 200 else b""
+        response = download(ctx, operation, mp3)
+        if response is None:
+            return None
+        data = response.content
     else:
         data = inline_mp3(mp3)
     decoded = decode_samples(data)

@@ -16,8 +16,8 @@ def test_dry_run_counts_fuzzings_paid_calls_against_the_bundled_mock() -> None:
         "musicgpt", "--dry-run", "--examples", "1", "--base-url", "http://127.0.0.1:9",
         "--api-key", "k"])
     assert result.exit_code == 0, result.output
-    counted = re.search(r"POST /v1/sound_generator: (\d+) call\(s\), at most ~(\d+) credits",
-                        result.output)
+    counted = re.search(r"POST /v1/sound_generator: (\d+) call\(s\) x at most ~2 = ~(\d+)"
+                        r" credits", result.output)
     assert counted, result.output
     calls, credits = int(counted.group(1)), int(counted.group(2))
     assert calls > 0 and credits == 2 * calls  # each asks for at most 2 s: 2 credits
