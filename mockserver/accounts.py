@@ -1,12 +1,13 @@
 """Accounts behind API keys, and their balance in the provider's unit (tokens, credits).
 
 By default any non-empty key is accepted and gets its own account on first use; a key list
-(``--api-key`` or the config file) limits the server to known keys.
+(``--api-key`` or the config file) limits the server to known keys. The table holds each key
+as its salted digest and a redacted label (``Store.keys``), never in clear.
 """
 
 from __future__ import annotations
 
-import hashlib
+import sqlite3
 from dataclasses import dataclass
 
 from .errors import ApiError
@@ -27,12 +28,6 @@ class Account:
     balance: int
     used: int
     created_at: str
-
-
-def redact(key: str) -> str:
-    """A key as it may appear in logs and the journal: a short prefix and a fingerprint."""
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"{key[:3]}…[{digest}]"
 
 
 class Accounts:
@@ -56,35 +51,39 @@ class Accounts:
 
     def get_or_create(self, provider: str, key: str) -> Account:
         """The account for a key, created (with the starting balance) on first use."""
-        row = self._row(provider, key)
+        return _account(self._ensure(provider, key))
+
+    def _ensure(self, provider: str, key: str) -> sqlite3.Row:
+        digest = self._store.keys.digest(key)
+        row = self._row(provider, digest)
         if row is None:
             with self._store.transaction() as conn:
                 conn.execute(
-                    "INSERT OR IGNORE INTO accounts (provider, api_key, name, balance, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (provider, key, f"{provider} account {redact(key)}",
+                    "INSERT OR IGNORE INTO accounts (provider, key_hash, name, balance,"
+                    " created_at) VALUES (?, ?, ?, ?, ?)",
+                    (provider, digest, f"{provider} account {self._store.keys.label(key)}",
                      self.starting_balance(provider), self._clock.isoformat()),
                 )
-            row = self._row(provider, key)
+            row = self._row(provider, digest)
         assert row is not None
-        return _account(row)
+        return row
 
     def charge(self, provider: str, key: str, amount: int, unit: str) -> Account:
         """Take ``amount`` from the account, or raise a 402 if the balance does not cover it."""
-        account = self.get_or_create(provider, key)
+        account = self._ensure(provider, key)
         with self._store.transaction() as conn:
             cur = conn.execute(
                 "UPDATE accounts SET balance = balance - ?, used = used + ?"
                 " WHERE id = ? AND balance >= ?",
-                (amount, amount, account.id, amount),
+                (amount, amount, account["id"], amount),
             )
             if cur.rowcount == 0:
                 raise ApiError(
                     402,
                     f"insufficient {unit}: this request needs {amount},"
-                    f" the account has {self._row(provider, key)['balance']}",
+                    f" the account has {self._row(provider, account['key_hash'])['balance']}",
                 )
-        row = self._row(provider, key)
+        row = self._row(provider, account["key_hash"])
         assert row is not None
         return _account(row)
 
@@ -95,9 +94,9 @@ class Accounts:
             (provider, provider))
         return [_account(row) for row in rows]
 
-    def _row(self, provider: str, key: str):
+    def _row(self, provider: str, digest: str) -> sqlite3.Row | None:
         return self._store.one(
-            "SELECT * FROM accounts WHERE provider = ? AND api_key = ?", (provider, key)
+            "SELECT * FROM accounts WHERE provider = ? AND key_hash = ?", (provider, digest)
         )
 
 

@@ -53,14 +53,7 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
         )
 
     async def reset(request: Request) -> JSONResponse:
-        tables = services.store.tables()
-        with services.store.transaction() as conn:
-            for table in tables:
-                conn.execute(f'DELETE FROM "{table}"')
-            if "sqlite_sequence" in {r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table'"
-            )}:
-                conn.execute("DELETE FROM sqlite_sequence")
+        tables = services.store.reset()
         services.audio_cache.clear()
         services.rate_limits.reset()
         return JSONResponse({"reset": sorted(tables)})

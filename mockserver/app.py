@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import auth
 from .admin import admin_app
+from .admin_access import AdminAccess, AdminGuard
 from .directory import Directory, Mount
 from .errors import Hints, install_error_handlers, origin_of
 from .spec_index import SpecIndex
@@ -157,6 +158,7 @@ def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
 
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     """The whole server as one ASGI app."""
+    access = AdminAccess.for_settings(settings)  # a bad token is refused before state opens
     services = services or Services.create(settings)
     providers = selected_providers(settings)
     at_root = len(providers) == 1 and len(settings.providers) == 1
@@ -171,7 +173,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         if provider.websockets is not None:
             sockets += [WebSocketRoute(served.base + path, endpoint)
                         for path, endpoint in provider.websockets(services).items()]
-    admin = admin_app(services, directory)
+    admin = AdminGuard(admin_app(services, directory), access)
     fallback = routes[0][1] if at_root else admin
     dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
                                   services.run_background, Router(routes=sockets))
@@ -187,4 +189,5 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     app = JournalMiddleware(dispatcher, services.store, services.clock, provider_for, sensitive)
     app.services = services  # type: ignore[attr-defined]  # tests and the CLI reach state here
     app.mounts = mounts  # type: ignore[attr-defined]
+    app.admin_token = access.token  # type: ignore[attr-defined]  # the CLI prints a generated one
     return app

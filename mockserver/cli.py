@@ -53,9 +53,12 @@ def main(ctx: click.Context) -> None:
               help="How jobs move: real time, at once, or only on POST /_mock/clock/advance.")
 @click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Run jobs this many times faster than realistic (real clock).")
+@click.option("--admin-token", envvar="MOCKSERVER_ADMIN_TOKEN",
+              help="Token the admin API (/_mock) requires; default: none on loopback, a random"
+                   " one (printed) on any other --host.")
 def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, seed: int,
           api_keys: tuple[str, ...], config_path: str | None, clock_mode: str,
-          speed: float) -> None:
+          speed: float, admin_token: str | None) -> None:
     """Start the mock server."""
     sock = listening_socket(host, port)
     port = sock.getsockname()[1]
@@ -64,14 +67,30 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
         host=host, port=port, providers=providers, state_path=state_path,
         seed=int(config.get("seed", seed)) if seed == 0 else seed,
         api_keys=api_keys, config=config, clock=clock_mode, speed=speed,
+        admin_token=admin_token,
     )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:
+        sock.close()
+        raise click.ClickException(str(exc)) from None
     for name, base in app.mounts:
         click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
     click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
+    click.echo(admin_line(settings, app.admin_token))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     server.run(sockets=[sock])
+
+
+def admin_line(settings: Settings, token: str | None) -> str:
+    """What the banner says about access to the admin API."""
+    if token is None:
+        return "admin API: open to this machine only (listening on loopback)"
+    how = "send `Authorization: Bearer <token>` or `X-Mock-Admin-Token: <token>`"
+    if settings.admin_token is None and settings.config.get("admin_token") is None:
+        return f"admin token: {token}  (generated for this run; {how}; fix it with --admin-token)"
+    return f"admin token: the one you set ({how})"
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -1,9 +1,11 @@
 """The request journal: every request the server answered, with keys redacted (also keys
-sent in a header the provider does not read, such as ``X-API-Key`` or another provider's).
+sent in a header the provider does not read, such as ``X-API-Key`` or another provider's,
+and keys in the query string, such as ``?token=``).
 
 An ASGI middleware records method, path, query, status, provider, headers (secrets
-redacted) and the first few KiB of the body into the ``journal`` table, like WireMock's
-request log; ``GET /_mock/journal`` reads it back.
+redacted, each value cut to ``HEADER_LIMIT`` characters) and the first few KiB of the body
+into the ``journal`` table, like WireMock's request log; ``GET /_mock/journal`` reads it back.
+A cut value ends with ``…[cut: N characters]``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .accounts import redact
 from .auth import CREDENTIAL_HEADER
 from .jobs.clock import Clock
+from .keyhash import clip, redact_query
 from .store import Store
 
 BODY_LIMIT = 4096
+HEADER_LIMIT = 1024
+"""Characters kept of one header value (a 1 MB header is stored as 1 KiB and a marker)."""
+URL_LIMIT = 4096
+"""Characters kept of the path and of the query string."""
+HEADER_COUNT_LIMIT = 100
+"""Headers kept per request; the rest are counted under the name ``…``."""
 KEEP_ROWS = 10_000
 SENSITIVE = {"authorization", "x-api-key", "cookie"}
 
@@ -70,17 +78,23 @@ class JournalMiddleware:
 
     def _record(self, scope: Scope, status: int, body: bytes, elapsed: float) -> None:
         headers: dict[str, Any] = {}
-        for raw_name, raw_value in scope.get("headers", []):
-            name = raw_name.decode("latin-1").lower()
+        raw_headers = scope.get("headers", [])
+        for raw_name, raw_value in raw_headers[:HEADER_COUNT_LIMIT]:
+            name = clip(raw_name.decode("latin-1").lower(), HEADER_LIMIT)
             value = raw_value.decode("latin-1")
             secret = name in self.sensitive or CREDENTIAL_HEADER.search(name)
-            headers[name] = redact(value) if secret else value
+            headers[name] = (self.store.keys.label_credential(value) if secret
+                             else clip(value, HEADER_LIMIT))
+        if len(raw_headers) > HEADER_COUNT_LIMIT:
+            headers["…"] = f"{len(raw_headers) - HEADER_COUNT_LIMIT} more headers not kept"
+        query = redact_query(scope.get("query_string", b"").decode("latin-1"),
+                             self.store.keys.label)
         self.store.execute(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
             " elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.clock.isoformat(), self.provider_for(scope["path"]), scope["method"],
-                scope["path"], scope.get("query_string", b"").decode("latin-1"), status,
+                clip(scope["path"], URL_LIMIT), clip(query, URL_LIMIT), status,
                 json.dumps(headers), body.decode("utf-8", "replace"), round(elapsed * 1000, 3),
             ),
         )

@@ -30,6 +30,8 @@ class Settings:
     """``real``, ``instant`` or ``manual`` (see ``jobs/clock.py``)."""
     speed: float = 1.0
     """How much faster than realistic jobs run on the real clock."""
+    admin_token: str | None = None
+    """Token the admin API requires (``--admin-token``); see ``admin_access``."""
 
     def webhook_config(self) -> dict[str, Any]:
         """The ``webhooks`` section of the config file."""

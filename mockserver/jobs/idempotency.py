@@ -43,7 +43,8 @@ class Stored:
 
 
 class Idempotency:
-    """Idempotency records in SQLite, per provider and account."""
+    """Idempotency records in SQLite, per provider and account (``owner``: the API key,
+    stored as its digest)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -54,7 +55,7 @@ class Idempotency:
         """The stored response for this key, None for a new key, or a 409 for another body."""
         row = self.store.one(
             "SELECT * FROM idempotency WHERE provider = ? AND owner = ? AND key = ?",
-            (provider, owner, key))
+            (provider, self.store.keys.digest(owner), key))
         if row is None:
             return None
         if row["fingerprint"] != fingerprint(request):
@@ -67,4 +68,5 @@ class Idempotency:
         self.store.execute(
             "INSERT INTO idempotency (provider, owner, key, fingerprint, status, body,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (provider, owner, key, fingerprint(request), status, json.dumps(body), at))
+            (provider, self.store.keys.digest(owner), key, fingerprint(request), status,
+             json.dumps(body), at))

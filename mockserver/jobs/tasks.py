@@ -9,6 +9,7 @@ engine noticed the terminal step (and queued its webhook).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ class Task:
     provider: str
     seq: int
     owner: str
+    """The digest of the submitting key (``Store.keys``); compare with ``TaskStore.owned_by``."""
     kind: str
     request: dict[str, Any]
     schedule: list[tuple[str, float]]
@@ -122,7 +124,7 @@ class TaskStore:
             "INSERT INTO tasks (id, provider, seq, owner, kind, request, schedule, terminal_at,"
             " outcome, error, result, callback_url, created_at) VALUES"
             " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (id, provider, seq, owner, kind, json.dumps(request), json.dumps(steps),
+            (id, provider, seq, self._owner(owner), kind, json.dumps(request), json.dumps(steps),
              steps[-1][1], outcome, json.dumps(error) if error else None, json.dumps(result),
              callback_url, created_at),
         )
@@ -135,6 +137,13 @@ class TaskStore:
         row = self.store.one("SELECT * FROM tasks WHERE provider = ? AND id = ?",
                              (provider, task_id))
         return _task(row) if row else None
+
+    def _owner(self, key: str) -> str:
+        return self.store.keys.digest(key)
+
+    def owned_by(self, task: Task, key: str) -> bool:
+        """Whether ``key`` submitted ``task``."""
+        return hmac.compare_digest(task.owner, self._owner(key))
 
     def find(self, provider: str, field: str, value: str) -> Task | None:
         """A task whose ``result`` has ``field == value`` (e.g. a second id), or None."""
@@ -168,14 +177,14 @@ class TaskStore:
             row = self.store.one("SELECT COUNT(*) AS n FROM tasks WHERE provider = ?", (provider,))
         else:
             row = self.store.one("SELECT COUNT(*) AS n FROM tasks WHERE provider = ? AND owner = ?",
-                                 (provider, owner))
+                                 (provider, self._owner(owner)))
         return row["n"]
 
     def running(self, provider: str, owner: str, now: float) -> int:
         """Tasks of an owner not yet terminal at ``now`` (for concurrency limits)."""
         row = self.store.one(
             "SELECT COUNT(*) AS n FROM tasks WHERE provider = ? AND owner = ? AND terminal_at > ?",
-            (provider, owner, now))
+            (provider, self._owner(owner), now))
         return row["n"]
 
     def next_end(self, provider: str, owner: str, now: float) -> float | None:
@@ -183,7 +192,7 @@ class TaskStore:
         ``Retry-After``), or None when none is running."""
         row = self.store.one(
             "SELECT MIN(terminal_at) AS t FROM tasks WHERE provider = ? AND owner = ?"
-            " AND terminal_at > ?", (provider, owner, now))
+            " AND terminal_at > ?", (provider, self._owner(owner), now))
         return row["t"] if row else None
 
 

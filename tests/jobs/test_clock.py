@@ -43,8 +43,11 @@ def test_clock_over_http(tmp_path: Path) -> None:
         before = httpx.get(live.url + "/_mock/clock").json()
         after = httpx.post(live.url + "/_mock/clock/advance", json={"seconds": 61.5}).json()
         bad = httpx.post(live.url + "/_mock/clock/advance", json={"seconds": -3})
-        not_json = httpx.post(live.url + "/_mock/clock/advance", content=b"x")
+        not_json = httpx.post(live.url + "/_mock/clock/advance", content=b"x",
+                              headers={"Content-Type": "application/json"})
+        untyped = httpx.post(live.url + "/_mock/clock/advance", content=b"x")
     assert before["mode"] == "manual"
     assert after["now"] == pytest.approx(before["now"] + 61.5)
     assert bad.status_code == 400 and "seconds" in bad.json()["error"]
     assert not_json.status_code == 400
+    assert untyped.status_code == 415  # admin bodies are JSON only (issue 14)

@@ -147,7 +147,7 @@ class MusicGenHandlers:
     def get_task(self, task_id: str, user: str) -> dict[str, Any]:
         """GET /generate/{task_id}: the task as it is now (tasks belong to their key)."""
         task = self.services.tasks.get(PROVIDER, task_id)
-        if task is None or task.owner != user:
+        if task is None or not self.services.tasks.owned_by(task, user):
             raise ApiError(404, TASK_NOT_FOUND, code="TASK_NOT_FOUND")
         base = api_base(str(request.url), f"/generate/{task_id}")
         return task_status(task, self.services.clock.now(), base)

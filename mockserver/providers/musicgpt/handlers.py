@@ -77,7 +77,7 @@ class MusicGptHandlers:
         else:
             task = tasks.find(PROVIDER, "conversion_id", conversion_id or "")
         # Conversions belong to the key that submitted them.
-        return task if task is not None and task.owner == user else None
+        return task if task is not None and tasks.owned_by(task, user) else None
 
     # --- operations --------------------------------------------------------------------
     def sound_generator(self, body: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:

@@ -68,7 +68,8 @@ class SoundpieceHandlers:
 
     def _task(self, op: Operation, op_id: str, user: str) -> Task:
         task = self.services.tasks.get(PROVIDER, op_id)
-        if task is None or task.kind != op.route or task.owner != user:
+        if (task is None or task.kind != op.route
+                or not self.services.tasks.owned_by(task, user)):
             raise ApiError(404, NOT_FOUND)
         return task
 
@@ -137,7 +138,7 @@ class SoundpieceHandlers:
     # --- machinery callbacks -------------------------------------------------------------
     def finalize(self, task: Task) -> Webhook | None:
         """The signed callback for a terminal operation, when it has a URL and a secret."""
-        secret = webhook_secret(self.config, task.owner)
+        secret = webhook_secret(self.config, task.owner, self.services.store.keys.digest)
         if not task.callback_url or not secret:
             return None
         op = OPERATIONS[task.kind]

@@ -12,7 +12,7 @@ import binascii
 import dataclasses
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -167,12 +167,15 @@ def parse_output_name(name: str) -> tuple[str, int] | None:
     return op_id, int(index)
 
 
-def webhook_secret(config: Mapping[str, Any], api_key: str) -> str | None:
+def webhook_secret(config: Mapping[str, Any], owner: str,
+                   digest: Callable[[str], str]) -> str | None:
     """The account's signing secret: ``webhook_secrets[key]``, else ``webhook_secret``
-    (the built-in default unless the config sets it, to null for no callbacks)."""
+    (the built-in default unless the config sets it, to null for no callbacks). ``owner`` is
+    a task's stored key digest; ``digest`` makes one of a configured key."""
     per_key = config.get("webhook_secrets") or {}
-    if api_key in per_key:
-        return per_key[api_key]
+    for key, secret in per_key.items():
+        if digest(str(key)) == owner:
+            return secret
     return config.get("webhook_secret", DEFAULT_WEBHOOK_SECRET)
 
 
