@@ -46,7 +46,8 @@ def summary(report: Report) -> str:
     limited = sum(r.rate_limited for r in report.results)
     cost = ", ".join(f"{p} {c:g} {UNITS[p][0]}" for p, c in report.cost.items())
     return (f"{calls} conformance call(s); {limited} answered 429 (waited out, not counted);"
-            f" {report.generation_calls} generation call(s), estimated cost: {cost or 'none'}")
+            f" {report.generation_calls} generation call(s), estimated cost at most: {cost or 'none'}"
+            " (fuzzing's counted with every length at its cap)")
 
 
 def junit(report: Report, path: str | Path) -> None:
