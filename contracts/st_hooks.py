@@ -76,9 +76,10 @@ def clamp(value: Any, caps: dict[str, list]) -> Any:
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Wait for the rate to allow the call; shorten the audio it asks for (body and query)."""
     PACER.before_call()
-    meta = getattr(case, "meta", None)
-    if CALLBACK_URL and not (meta is not None and meta.is_negative_at(ParameterLocation.BODY)):
-        case.body = point_callbacks(case.body, CALLBACK_URL)
+    if CALLBACK_URL and not _negative_body(case):
+        pointed = point_callbacks(case.body, CALLBACK_URL)
+        if pointed is not case.body:  # setting the body at all makes schemathesis revalidate it
+            case.body = pointed
     operation = context.operation or case.operation
     caps = CAPS.get(f"{operation.method.upper()} {operation.path}")
     if not caps:
@@ -95,6 +96,11 @@ def after_call(context: Any, case: Any, response: Any) -> None:
     if LOG is not None:
         operation = context.operation or case.operation
         LOG.append(response.status_code, f"{operation.method.upper()} {operation.path}")
+
+
+def _negative_body(case: Any) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.is_negative_at(ParameterLocation.BODY)
 
 
 def point_callbacks(body: Any, url: str) -> Any:
