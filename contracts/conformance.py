@@ -25,6 +25,10 @@ from .st_failures import parse_junit
 RUN_CAP = 1800.0
 """Seconds schemathesis may run when --budget-seconds sets no bound."""
 
+MOCK_CALLBACK_URL = "http://127.0.0.1:9/contract-callback"
+"""Where the bundled mock's fuzzed submissions ask for their webhooks: a closed loopback
+port (see ``st_hooks``; the semantic checks have a receiver of their own)."""
+
 
 def spec_source(target: Target, client: httpx.Client, folder: Path) -> tuple[str, list[str]]:
     """The served ``<base>/openapi.json`` if there is one, else the bundled spec + ``--url``."""
@@ -85,7 +89,8 @@ def run_conformance(target: Target, budget: Budget, examples: int, rate: Rate | 
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
                "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec)),
                "CONTRACT_CALL_LOG": str(calls.path),
-               "CONTRACT_PACING": json.dumps(pacing(target, rate))}
+               "CONTRACT_PACING": json.dumps(pacing(target, rate)),
+               "CONTRACT_CALLBACK_URL": MOCK_CALLBACK_URL if target.own_clock else ""}
         args = command(info, source, extra, target.api_key, examples, junit, exclude_paid)
         if progress is not None:
             progress.started(target.provider, "conformance",

@@ -13,6 +13,12 @@ from ``CONTRACT_DURATION_CAPS``: ``{"METHOD /path": {"field": [cap, maximum or n
 (null: the provider documents no maximum, so every larger value is valid and is capped;
 fill: the field's default is longer than the cap, so a request that leaves it out at the
 top level gets the cap). It runs before every call, in every phase, stateful included.
+
+With ``CONTRACT_CALLBACK_URL`` (runs against the bundled mock), the callback URLs of bodies
+generated as valid (``webhook_url``, ``callback_url``) point there: the mock calls only the
+targets its config allows (loopback and private addresses by default) and refuses others at
+submission, which no schema can say; and a fuzzed server should call no generated host.
+Bodies generated as invalid keep their URLs, so negative testing is unchanged.
 """
 
 from __future__ import annotations
@@ -24,11 +30,15 @@ from typing import Any
 
 import httpx
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 
 from mockserver.contracts.calls import CallLog
 from mockserver.contracts.pacing import Pacer, Rate
 
 CAPS: dict[str, dict[str, list]] = json.loads(os.environ.get("CONTRACT_DURATION_CAPS", "{}"))
+CALLBACK_URL = os.environ.get("CONTRACT_CALLBACK_URL") or None
+CALLBACK_FIELDS = ("webhook_url", "callback_url")
+"""Request-body fields that name a URL the server will POST to."""
 
 
 def _pacer(settings: dict[str, Any]) -> Pacer:
@@ -66,6 +76,10 @@ def clamp(value: Any, caps: dict[str, list]) -> Any:
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Wait for the rate to allow the call; shorten the audio it asks for (body and query)."""
     PACER.before_call()
+    if CALLBACK_URL and not _negative_body(case):
+        pointed = point_callbacks(case.body, CALLBACK_URL)
+        if pointed is not case.body:  # setting the body at all makes schemathesis revalidate it
+            case.body = pointed
     operation = context.operation or case.operation
     caps = CAPS.get(f"{operation.method.upper()} {operation.path}")
     if not caps:
@@ -82,6 +96,20 @@ def after_call(context: Any, case: Any, response: Any) -> None:
     if LOG is not None:
         operation = context.operation or case.operation
         LOG.append(response.status_code, f"{operation.method.upper()} {operation.path}")
+
+
+def _negative_body(case: Any) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.is_negative_at(ParameterLocation.BODY)
+
+
+def point_callbacks(body: Any, url: str) -> Any:
+    """``body`` with every top-level callback URL (a string) replaced by ``url``."""
+    if not isinstance(body, dict) or not any(
+            isinstance(body.get(name), str) for name in CALLBACK_FIELDS):
+        return body
+    return {key: url if key in CALLBACK_FIELDS and isinstance(value, str) else value
+            for key, value in body.items()}
 
 
 def fill(value: Any, caps: dict[str, list]) -> Any:

@@ -68,7 +68,7 @@ class Services:
             idempotency=Idempotency(store),
             rate_limits=RateLimiter(clock),
             failures=FailureRules(store),
-            files=FileLinks(settings.seed, clock),
+            files=FileLinks(store, clock, settings.files_config().get("signing_key")),
         )
 
     async def run_background(self) -> None:

@@ -40,6 +40,16 @@ class Settings:
             raise ValueError("config: webhooks must be a mapping")
         return section
 
+    def files_config(self) -> dict[str, Any]:
+        """The ``files`` section of the config file (``signing_key``)."""
+        section = self.config.get("files") or {}
+        if not isinstance(section, dict):
+            raise ValueError("config: files must be a mapping")
+        key = section.get("signing_key")
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ValueError("config: files.signing_key must be a non-empty string")
+        return section
+
     def provider_config(self, provider: str) -> dict[str, Any]:
         """The ``providers.<name>`` section of the config file, or an empty dict."""
         section = (self.config.get("providers") or {}).get(provider) or {}

@@ -9,13 +9,14 @@ import pytest
 from mockserver.errors import ApiError
 from mockserver.files import FileLinks
 from mockserver.jobs.clock import Clock
+from mockserver.store import Store
 
 ORIGIN = "http://127.0.0.1:8080"
 
 
 def _links() -> tuple[FileLinks, Clock]:
     clock = Clock("manual")
-    links = FileLinks(seed=3, clock=clock)
+    links = FileLinks(Store(":memory:"), clock)
     links.register("prov", lambda name: (name.encode(), "text/plain") if name != "gone" else None)
     return links, clock
 

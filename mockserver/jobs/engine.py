@@ -60,11 +60,14 @@ class JobEngine:
             if not self.tasks.mark_finalized(task.id, task.provider, now):
                 continue
             done += 1
-            finalizer = self._finalizers.get(task.provider)
-            webhook = finalizer(task) if finalizer else None
-            if webhook is not None:
-                self.webhooks.enqueue(task.provider, task.id, webhook.url, webhook.body,
-                                      webhook.headers)
+            try:
+                finalizer = self._finalizers.get(task.provider)
+                webhook = finalizer(task) if finalizer else None
+                if webhook is not None:
+                    self.webhooks.enqueue(task.provider, task.id, webhook.url, webhook.body,
+                                          webhook.headers)
+            except Exception:  # one bad task must not stop the others (nor a clock advance)
+                logger.exception("finalizing %s task %s failed", task.provider, task.id)
         return done
 
     def submitted(self) -> None:

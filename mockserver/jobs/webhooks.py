@@ -3,7 +3,9 @@
 Deliveries never slow a request: handlers only enqueue; an asyncio loop sends them with
 httpx, each attempt in its own task. Every attempt is recorded (``GET /_mock/webhooks``).
 Pending deliveries survive a restart (at-least-once: receivers dedupe on the message id).
-By default only loopback and private addresses are targets; the mock never resolves names.
+Which URLs may be called is ``targets.TargetPolicy``'s to say, checked again before every
+attempt; an attempt that fails in any way is recorded with its reason and retried per policy,
+so no delivery stays pending after its attempts.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
-
 import httpx
 
 from ..store import Store
 from .clock import Clock
+from .targets import TargetPolicy, target_refusal
 from .wakeup import Wakeup
+
+__all__ = ["BLOCKED", "DELIVERED", "Delivery", "FAILED", "PENDING", "Webhooks",
+           "standard_webhook_headers", "target_refusal"]
 
 logger = logging.getLogger("mockserver.webhooks")
 
@@ -57,27 +60,6 @@ def standard_webhook_headers(secret: str, message_id: str, timestamp: int,
             "webhook-signature": f"v1,{signature}"}
 
 
-def target_refusal(url: str, allow_public: bool) -> str | None:
-    """Why ``url`` may not be called, or None. Names other than localhost are not resolved."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return f"not an http(s) URL: {url!r}"
-    if allow_public:
-        return None
-    host = parsed.hostname
-    if host == "localhost":
-        return None
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return (f"{host!r} is a name, and only loopback or private addresses are webhook"
-                " targets by default (config webhooks.allow_public: true allows others)")
-    if address.is_loopback or address.is_private:
-        return None
-    return (f"{host} is a public address; only loopback or private addresses are webhook"
-            " targets by default (config webhooks.allow_public: true allows others)")
-
-
 @dataclass(frozen=True)
 class Delivery:
     """One webhook and its attempts so far."""
@@ -91,6 +73,8 @@ class Delivery:
     state: str
     attempts: list[dict[str, Any]]
     next_at: float
+    damaged: str | None = None
+    """Why the stored record cannot be sent as it is (e.g. headers that are not JSON)."""
 
     def describe(self) -> dict[str, Any]:
         """The admin view of a delivery."""
@@ -115,7 +99,8 @@ class Webhooks:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
-        self.allow_public = allow_public
+        self.targets = TargetPolicy(allow_public)
+        """Which URLs may be called: providers check callback URLs with it at submission."""
         self._in_flight: set[int] = set()
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = Wakeup()
@@ -126,8 +111,9 @@ class Webhooks:
                 headers: dict[str, str]) -> int:
         """Queue a delivery; returns its id. A refused target is recorded as blocked."""
         now = self.clock.now()
-        refusal = target_refusal(url, self.allow_public)
-        attempts = [{"at": self.clock.isoformat(now), "error": f"blocked: {refusal}"}] if refusal else []
+        refusal = self.targets.check(url)
+        attempts = [{"at": self.clock.isoformat(now), "error": f"blocked: {refusal.reason}"}
+                    ] if refusal else []
         cur = self.store.execute(
             "INSERT INTO webhook_deliveries (provider, task_id, url, body, headers, state,"
             " attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -154,23 +140,37 @@ class Webhooks:
     async def run(self) -> None:
         """Send due deliveries until cancelled."""
         self._wake.bind()
-        async with httpx.AsyncClient(timeout=self.timeout_seconds) as client:
+        # No proxies from the environment and no redirects: the sender connects to the
+        # host the target policy judged, and to no other.
+        async with httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False,
+                                     follow_redirects=False) as client:
             try:
                 while True:
                     self._wake.clear()
-                    now = self.clock.now()
-                    rows = self.store.all(
-                        "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
-                        " ORDER BY next_at, id", (PENDING, now))
-                    for delivery in map(_delivery, rows):
-                        if delivery.id not in self._in_flight:
-                            self._in_flight.add(delivery.id)
-                            task = asyncio.create_task(self._attempt(client, delivery))
-                            self._attempts.add(task)  # the loop only keeps weak references
-                            task.add_done_callback(self._attempts.discard)
-                    await self._sleep_until_due()
+                    try:
+                        self._start_due(client)
+                        await self._sleep_until_due()
+                    except Exception:  # keep sending; the state is in SQLite
+                        logger.exception("webhook sender round failed")
+                        await self._wake.wait(self.clock.wait_seconds(None))
             finally:
                 await self._stop_attempts()
+
+    def _start_due(self, client: httpx.AsyncClient) -> None:
+        rows = self.store.all(
+            "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
+            " ORDER BY next_at, id", (PENDING, self.clock.now()))
+        for delivery in map(_delivery, rows):
+            if delivery.id not in self._in_flight:
+                self._in_flight.add(delivery.id)
+                task = asyncio.create_task(self._attempt(client, delivery))
+                self._attempts.add(task)  # the loop only keeps weak references
+                task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._attempts.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("webhook attempt failed", exc_info=task.exception())
 
     async def _stop_attempts(self) -> None:
         """Cancel attempts still waiting for a receiver, so a slow one cannot hold up
@@ -188,35 +188,77 @@ class Webhooks:
         await self._wake.wait(self.clock.wait_seconds(row["t"] if row else None))
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+        """One attempt; whatever goes wrong is recorded on the delivery, never raised."""
         started = time.perf_counter()
         record: dict[str, Any] = {"at": self.clock.isoformat()}
-        delivered = False
+        state: str | None = None  # None: not delivered, retried per policy
         try:
-            response = await client.post(delivery.url, content=delivery.body, headers={
-                "content-type": "application/json", "user-agent": "mockserver-webhooks",
-                **delivery.headers})
-            record["status"] = response.status_code
-            delivered = 200 <= response.status_code < 300
-        except httpx.HTTPError as exc:
-            record["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            refusal = self.targets.check(delivery.url)  # before any connection
+            if refusal is not None:
+                record["error"] = f"blocked: {refusal.reason}"
+                state = BLOCKED
+            elif delivery.damaged:
+                raise ValueError(delivery.damaged)
+            else:
+                response = await client.post(delivery.url, content=delivery.body, headers={
+                    "content-type": "application/json", "user-agent": "mockserver-webhooks",
+                    **delivery.headers})
+                record["status"] = response.status_code
+                if 200 <= response.status_code < 300:
+                    state = DELIVERED
+        except Exception as exc:  # noqa: BLE001 (any failure of an attempt is recorded)
+            record["error"] = _reason(exc)
         record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        try:
+            self._record(delivery, record, state)
+        except Exception:  # the store is failing: leave the delivery to a restart
+            logger.exception("could not record webhook attempt %s", delivery.id)
+            return
+        self._in_flight.discard(delivery.id)
+        self.wake()
+
+    def _record(self, delivery: Delivery, record: dict[str, Any], state: str | None) -> None:
         attempts = [*delivery.attempts, record]
-        if delivered:
-            state, next_at = DELIVERED, delivery.next_at
-        elif len(attempts) >= self.max_attempts:
-            state, next_at = FAILED, delivery.next_at
-        else:
+        next_at = delivery.next_at
+        if state is None and len(attempts) >= self.max_attempts:
+            state = FAILED
+        elif state is None:
             state = PENDING
             next_at = self.clock.now() + self.backoff_seconds * 2 ** (len(attempts) - 1)
         self.store.execute(
             "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ? WHERE id = ?",
             (state, json.dumps(attempts), next_at, delivery.id))
-        self._in_flight.discard(delivery.id)
-        self.wake()
+
+
+def _reason(exc: BaseException) -> str:
+    """``ExceptionType: message``, short."""
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text if len(text) <= 300 else text[:300] + "..."
 
 
 def _delivery(row: Any) -> Delivery:
+    """A stored delivery; a damaged record (an old or edited state file) still reads, with
+    ``damaged`` saying what is wrong."""
+    problems: list[str] = []
+    headers = _json(row["headers"], dict, "headers", problems)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        problems.append("headers are not all text")
+        headers = {}
+    attempts = _json(row["attempts"], list, "attempts", problems)
+    body = row["body"] if isinstance(row["body"], bytes) else str(row["body"]).encode()
     return Delivery(id=row["id"], provider=row["provider"], task_id=row["task_id"],
-                    url=row["url"], body=bytes(row["body"]), headers=json.loads(row["headers"]),
-                    state=row["state"], attempts=json.loads(row["attempts"]),
-                    next_at=row["next_at"])
+                    url=str(row["url"]), body=body, headers=headers, state=row["state"],
+                    attempts=attempts, next_at=float(row["next_at"]),
+                    damaged="; ".join(problems) or None)
+
+
+def _json(text: Any, kind: type, name: str, problems: list[str]) -> Any:
+    """``text`` parsed as JSON of type ``kind``, or an empty ``kind`` and a problem noted."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        value = None
+    if isinstance(value, kind):
+        return value
+    problems.append(f"stored {name} are not a JSON {'object' if kind is dict else 'array'}")
+    return kind()

@@ -1,10 +1,11 @@
-"""The conformance run's duration caps: read off the specs, applied by the schemathesis hook."""
+"""The conformance run's duration caps (read off the specs) and callback URLs, applied by the
+schemathesis hook."""
 
 from __future__ import annotations
 
 from mockserver.contracts.caps import duration_caps
 from mockserver.contracts.providers import PROVIDERS
-from mockserver.contracts.st_hooks import clamp, fill
+from mockserver.contracts.st_hooks import clamp, fill, point_callbacks
 
 CAPS = {"duration": [2, 300, True], "audio_length": [2, None, False]}
 
@@ -44,3 +45,12 @@ def test_fill_adds_only_absent_top_level_fields_with_a_long_default() -> None:
     assert fill({"prompt": "x"}, CAPS) == {"prompt": "x", "duration": 2}
     assert fill({"duration": 5}, CAPS) == {"duration": 5}
     assert fill([{"prompt": "x"}], CAPS) == [{"prompt": "x"}]
+
+
+def test_callback_urls_of_valid_bodies_point_at_the_run_s_receiver() -> None:
+    url = "http://127.0.0.1:5/hook"
+    body = {"prompt": "x", "webhook_url": "https://0.com", "callback_url": "0"}
+    assert point_callbacks(body, url) == {"prompt": "x", "webhook_url": url, "callback_url": url}
+    # not strings (a negative case, or an explicit null): left as they are
+    for body in ({"callback_url": None}, {"callback_url": 5}, {"prompt": "x"}, ["x"], None):
+        assert point_callbacks(body, url) == body

@@ -42,6 +42,13 @@ class MusicGptHandlers:
         url, _ = self.services.files.url(origin, PROVIDER, file_name(task.id), FILE_TTL_SECONDS)
         return url
 
+    def _check_webhook_url(self, body: dict[str, Any]) -> None:
+        """A 422 when the submission's ``webhook_url`` (blank: none) may not be called."""
+        url = body.get("webhook_url") or None
+        refusal = self.services.webhooks.targets.check(url) if url is not None else None
+        if refusal is not None:
+            raise ApiError(422, f"webhook_url: {refusal.reason}")
+
     def _submit(self, body: dict[str, Any], user: str, origin: str) -> dict[str, Any]:
         services, clock = self.services, self.services.clock
         length = audio_length(body.get("audio_length"))
@@ -82,6 +89,7 @@ class MusicGptHandlers:
     # --- operations --------------------------------------------------------------------
     def sound_generator(self, body: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:
         """POST /v1/sound_generator: charge, queue a task, answer with its ids at once."""
+        self._check_webhook_url(body)  # before anything is charged, stored or replayed
         key = request.headers.get("idempotency-key") or None
         idempotency = self.services.idempotency
         with self.services.store.transaction():

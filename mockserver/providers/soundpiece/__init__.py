@@ -18,6 +18,8 @@ ERROR_TYPES = {
     "format:date-time": "datetime_parsing", "type:string": "string_type",
     "type:integer": "int_type", "type:number": "float_type", "type:boolean": "bool_type",
     "type:object": "dict_type", "type:array": "list_type",
+    # refused callback URLs (handlers.callback_error): already pydantic's names
+    "url_too_long": "url_too_long", "url_scheme": "url_scheme", "url_parsing": "url_parsing",
 }
 
 ANY_OF = "Value error, give a prompt or a non-null reference (or both)"

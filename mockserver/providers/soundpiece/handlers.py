@@ -16,6 +16,7 @@ from ...audio import decode, encode_flac
 from ...errors import ApiError
 from ...files import PREFIX as FILES_PREFIX
 from ...jobs.engine import Webhook
+from ...jobs.targets import MALFORMED, MAX_URL_LENGTH, SCHEME, TOO_LONG, Refusal
 from ...jobs.tasks import FAILED, SUCCEEDED, Task, make_base36
 from ...jobs.webhooks import standard_webhook_headers
 from ...routing import Route
@@ -96,6 +97,10 @@ class SoundpieceHandlers:
         """PUT: start an operation (or replay the original answer to its idempotency key)."""
         services = self.services
         request_ = op.request(body)
+        if request_["callback_url"] is not None:  # before anything is charged or stored
+            refusal = services.webhooks.targets.check(request_["callback_url"])
+            if refusal is not None:
+                raise callback_error(refusal)
         fingerprint = {"route": op.route, **request_}
         origin = self._origin()
         with services.store.transaction():
@@ -174,6 +179,16 @@ class SoundpieceHandlers:
         except (ApiError, RuntimeError, ValueError):  # unreadable: remix the URL's text instead
             return None
         return to_rate(samples, rate)
+
+
+def callback_error(refusal: Refusal) -> ApiError:
+    """A refused ``callback_url`` as pydantic's URL errors read (``loc``, ``type``, ``msg``)."""
+    code, message = {
+        TOO_LONG: ("url_too_long", f"URL should have at most {MAX_URL_LENGTH} characters"),
+        SCHEME: ("url_scheme", "URL scheme should be 'http' or 'https'"),
+        MALFORMED: ("url_parsing", f"Input should be a valid URL, {refusal.reason}"),
+    }.get(refusal.kind, ("value_error", f"Value error, {refusal.reason}"))
+    return ApiError(422, message, code=code, location=("body", "callback_url"))
 
 
 def handler_table(services: Services) -> Mapping[Route, Callable[..., Any]]:
