@@ -16,10 +16,9 @@ from .jobs.outcomes import FailureRules
 from .jobs.ratelimit import RateLimiter
 from .jobs.tasks import TaskStore
 from .jobs.webhooks import Webhooks
+from .memory import MB, MemoryLimits
 from .settings import Settings
 from .store import Store
-
-AUDIO_CACHE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -38,6 +37,7 @@ class Services:
     rate_limits: RateLimiter
     failures: FailureRules
     files: FileLinks
+    limits: MemoryLimits
     live: LiveWork = field(default_factory=LiveWork)
     """Generations that last as long as a connection (websocket streams), for concurrency
     limits next to ``tasks.running``."""
@@ -45,6 +45,7 @@ class Services:
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         """Open the state file and build the shared pieces."""
+        limits = settings.memory_limits()
         store = Store(settings.state_path)
         clock = Clock(settings.clock, settings.speed, store)
         hooks = settings.webhook_config()
@@ -61,14 +62,15 @@ class Services:
             store=store,
             clock=clock,
             accounts=Accounts(store, settings, clock),
-            audio_cache=ByteCache(AUDIO_CACHE_BYTES),
+            audio_cache=ByteCache(int(limits.audio_cache_mb * MB)),
             tasks=tasks,
             webhooks=webhooks,
             jobs=JobEngine(tasks, clock, webhooks),
             idempotency=Idempotency(store),
-            rate_limits=RateLimiter(clock),
+            rate_limits=RateLimiter(clock, limits.rate_limit_buckets),
             failures=FailureRules(store),
             files=FileLinks(settings.seed, clock),
+            limits=limits,
         )
 
     async def run_background(self) -> None:
