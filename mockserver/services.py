@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from .accounts import Accounts
@@ -16,7 +17,8 @@ from .jobs.outcomes import FailureRules
 from .jobs.ratelimit import RateLimiter
 from .jobs.tasks import TaskStore
 from .jobs.webhooks import Webhooks
-from .memory import MB, MemoryLimits
+from .memory import MB, MemoryLimits, release_memory
+from .renders import RenderGate
 from .settings import Settings
 from .store import Store
 
@@ -38,6 +40,8 @@ class Services:
     failures: FailureRules
     files: FileLinks
     limits: MemoryLimits
+    renders: RenderGate
+    """At most ``limits.max_concurrent_renders`` audio renders at once, over every provider."""
     live: LiveWork = field(default_factory=LiveWork)
     """Generations that last as long as a connection (websocket streams), for concurrency
     limits next to ``tasks.running``."""
@@ -71,7 +75,21 @@ class Services:
             failures=FailureRules(store),
             files=FileLinks(settings.seed, clock),
             limits=limits,
+            renders=RenderGate(limits.max_concurrent_renders),
         )
+
+    def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """Audio for ``key`` from the cache, else rendered once in a render slot (raises
+        ``renders.Overloaded`` when none is free). After a large render the freed working
+        memory is handed back to the OS."""
+        def make() -> bytes:
+            data = self.renders.run(render)
+            threshold = self.limits.trim_after_render_mb * MB
+            if threshold and len(data) >= threshold:
+                release_memory()
+            return data
+
+        return self.audio_cache.get_or_create(key, make)
 
     async def run_background(self) -> None:
         """The background loops: the job engine and the webhook sender (until cancelled)."""
