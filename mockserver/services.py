@@ -59,6 +59,7 @@ class Services:
             backoff_seconds=float(hooks.get("backoff_seconds", 1.0)),
             timeout_seconds=float(hooks.get("timeout_seconds", 10.0)),
             allow_public=bool(hooks.get("allow_public", False)),
+            max_in_flight=limits.webhook_in_flight,
         )
         tasks = TaskStore(store)
         return cls(

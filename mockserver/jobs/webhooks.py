@@ -109,13 +109,15 @@ class Webhooks:
 
     def __init__(self, store: Store, clock: Clock, *, max_attempts: int = 5,
                  backoff_seconds: float = 1.0, timeout_seconds: float = 10.0,
-                 allow_public: bool = False) -> None:
+                 allow_public: bool = False, max_in_flight: int = 64) -> None:
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
         self.allow_public = allow_public
+        self.max_in_flight = max_in_flight
+        """Attempts running at once; other due deliveries wait their turn in SQLite."""
         self._in_flight: set[int] = set()
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = Wakeup()
@@ -158,19 +160,31 @@ class Webhooks:
             try:
                 while True:
                     self._wake.clear()
-                    now = self.clock.now()
-                    rows = self.store.all(
-                        "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
-                        " ORDER BY next_at, id", (PENDING, now))
-                    for delivery in map(_delivery, rows):
-                        if delivery.id not in self._in_flight:
-                            self._in_flight.add(delivery.id)
-                            task = asyncio.create_task(self._attempt(client, delivery))
-                            self._attempts.add(task)  # the loop only keeps weak references
-                            task.add_done_callback(self._attempts.discard)
+                    for delivery in self._due():
+                        self._in_flight.add(delivery.id)
+                        task = asyncio.create_task(self._attempt(client, delivery))
+                        self._attempts.add(task)  # the loop only keeps weak references
+                        task.add_done_callback(self._attempts.discard)
                     await self._sleep_until_due()
             finally:
                 await self._stop_attempts()
+
+    def _due(self) -> list[Delivery]:
+        """Due deliveries not in flight, as many as may start now."""
+        room = self.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return []
+        rows = self.store.all(
+            "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
+            f"{self._not_in_flight()} ORDER BY next_at, id LIMIT ?",
+            (PENDING, self.clock.now(), *self._in_flight, room))
+        return [_delivery(row) for row in rows]
+
+    def _not_in_flight(self) -> str:
+        """SQL excluding the deliveries in flight (their ids are the parameters)."""
+        if not self._in_flight:  # "id NOT IN (NULL)" would exclude every row
+            return ""
+        return f" AND id NOT IN ({','.join('?' * len(self._in_flight))})"
 
     async def _stop_attempts(self) -> None:
         """Cancel attempts still waiting for a receiver, so a slow one cannot hold up
@@ -181,10 +195,12 @@ class Webhooks:
         self._in_flight.clear()
 
     async def _sleep_until_due(self) -> None:
+        if len(self._in_flight) >= self.max_in_flight:
+            await self._wake.wait(1.0)  # until an attempt ends (it wakes the loop)
+            return
         row = self.store.one(
-            "SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ? AND id NOT IN"
-            f" ({','.join('?' * len(self._in_flight)) or 'NULL'})",
-            (PENDING, *self._in_flight))
+            f"SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ?"
+            f"{self._not_in_flight()}", (PENDING, *self._in_flight))
         await self._wake.wait(self.clock.wait_seconds(row["t"] if row else None))
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
