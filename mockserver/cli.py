@@ -65,7 +65,11 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
         seed=int(config.get("seed", seed)) if seed == 0 else seed,
         api_keys=api_keys, config=config, clock=clock_mode, speed=speed,
     )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as exc:  # a bad config value: the message names it, no traceback
+        sock.close()
+        raise click.ClickException(str(exc)) from None
     for name, base in app.mounts:
         click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")

@@ -3,6 +3,10 @@ built with them."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mockserver.app import create_app
@@ -50,3 +54,16 @@ def test_zero_turns_trimming_off_and_whole_floats_are_accepted() -> None:
     limits = MemoryLimits.from_config({"trim_after_render_mb": 0, "max_concurrent_renders": 6.0})
     assert limits.trim_after_render_mb == 0.0
     assert limits.max_concurrent_renders == 6 and isinstance(limits.max_concurrent_renders, int)
+
+
+def test_serve_with_a_bad_memory_setting_stops_with_the_setting_named(tmp_path: Path) -> None:
+    config = tmp_path / "mockserver.yaml"
+    config.write_text("memory:\n  max_concurrent_renders: 0\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", "--config", str(config),
+         "--state", str(tmp_path / "s.db")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "config: memory.max_concurrent_renders must be positive" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not (tmp_path / "s.db").exists(), "state was opened for a server that cannot start"

@@ -11,8 +11,8 @@ from connexion import request
 from starlette.responses import Response
 
 from ...errors import ApiError
-from ...renders import Overloaded
 from ...jobs.tasks import make_uuid
+from ...renders import Overloaded
 from ...routing import Route
 from ...services import Services
 from .model import (
