@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -13,6 +15,7 @@ from starlette.routing import Route
 from .directory import Directory
 from .errors import ApiError, origin_of
 from .journal import read_journal
+from .renders import Overloaded, Slot
 from .services import Services
 
 
@@ -99,16 +102,33 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
                             status_code=201)
 
     async def files(request: Request) -> Response:
+        def fetch(slot: Slot | None = None) -> tuple[bytes, str]:
+            with services.renders.holding(slot) if slot else contextlib.nullcontext():
+                return services.files.fetch(
+                    request.path_params["provider"], request.path_params["name"],
+                    request.query_params.get("expires"), request.query_params.get("signature"))
+
         # Rendering a long file takes seconds: off the event loop, so other requests go on.
-        data, media_type = await run_in_threadpool(
-            services.files.fetch,
-            request.path_params["provider"], request.path_params["name"],
-            request.query_params.get("expires"), request.query_params.get("signature"))
+        try:
+            data, media_type = await run_in_threadpool(fetch)
+        except Overloaded:
+            # A stored file is downloaded, not refused: wait for a render slot (holding no
+            # thread), as long as the config allows.
+            slot = await services.renders.acquire(services.limits.render_wait_seconds)
+            if slot is None:
+                error = services.renders.refusal()
+                raise ApiError(503, str(error), headers=error.headers) from None
+            try:
+                data, media_type = await run_in_threadpool(fetch, slot)
+            finally:
+                slot.release()  # also when the call never ran (the client left)
         return Response(data, media_type=media_type)
 
     async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return _error(exc.status, exc.message)
+        response = _error(exc.status, exc.message)
+        response.headers.update(exc.headers)
+        return response
 
     async def not_served(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)

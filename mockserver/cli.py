@@ -71,7 +71,7 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
     )
     try:
         app = create_app(settings)
-    except ValueError as exc:
+    except ValueError as exc:  # a bad config value: the message names it, no traceback
         sock.close()
         raise click.ClickException(str(exc)) from None
     for name, base in app.mounts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from .accounts import Accounts
@@ -16,10 +17,10 @@ from .jobs.outcomes import FailureRules
 from .jobs.ratelimit import RateLimiter
 from .jobs.tasks import TaskStore
 from .jobs.webhooks import Webhooks
+from .memory import MB, MemoryLimits, release_memory
+from .renders import RenderGate
 from .settings import Settings
 from .store import Store
-
-AUDIO_CACHE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Services:
     rate_limits: RateLimiter
     failures: FailureRules
     files: FileLinks
+    limits: MemoryLimits
+    renders: RenderGate
+    """At most ``limits.max_concurrent_renders`` audio renders at once, over every provider."""
     live: LiveWork = field(default_factory=LiveWork)
     """Generations that last as long as a connection (websocket streams), for concurrency
     limits next to ``tasks.running``."""
@@ -45,6 +49,7 @@ class Services:
     @classmethod
     def create(cls, settings: Settings) -> "Services":
         """Open the state file and build the shared pieces."""
+        limits = settings.memory_limits()
         store = Store(settings.state_path)
         clock = Clock(settings.clock, settings.speed, store)
         hooks = settings.webhook_config()
@@ -54,6 +59,7 @@ class Services:
             backoff_seconds=float(hooks.get("backoff_seconds", 1.0)),
             timeout_seconds=float(hooks.get("timeout_seconds", 10.0)),
             allow_public=bool(hooks.get("allow_public", False)),
+            max_in_flight=limits.webhook_in_flight,
         )
         tasks = TaskStore(store)
         return cls(
@@ -61,15 +67,30 @@ class Services:
             store=store,
             clock=clock,
             accounts=Accounts(store, settings, clock),
-            audio_cache=ByteCache(AUDIO_CACHE_BYTES),
+            audio_cache=ByteCache(int(limits.audio_cache_mb * MB)),
             tasks=tasks,
             webhooks=webhooks,
             jobs=JobEngine(tasks, clock, webhooks),
             idempotency=Idempotency(store),
-            rate_limits=RateLimiter(clock),
+            rate_limits=RateLimiter(clock, limits.rate_limit_buckets),
             failures=FailureRules(store),
             files=FileLinks(store, clock, settings.files_config().get("signing_key")),
+            limits=limits,
+            renders=RenderGate(limits.max_concurrent_renders),
         )
+
+    def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """Audio for ``key`` from the cache, else rendered once in a render slot (raises
+        ``renders.Overloaded`` when none is free). After a large render the freed working
+        memory is handed back to the OS."""
+        def make() -> bytes:
+            data = self.renders.run(render)
+            threshold = self.limits.trim_after_render_mb * MB
+            if threshold and len(data) >= threshold:
+                release_memory()
+            return data
+
+        return self.audio_cache.get_or_create(key, make)
 
     async def run_background(self) -> None:
         """The background loops: the job engine and the webhook sender (until cancelled)."""

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from .memory import MemoryLimits
+
 DEFAULT_STATE_PATH = ".mockserver/state.db"
 
 
@@ -49,6 +51,10 @@ class Settings:
         if key is not None and (not isinstance(key, str) or not key):
             raise ValueError("config: files.signing_key must be a non-empty string")
         return section
+
+    def memory_limits(self) -> MemoryLimits:
+        """The ``memory`` section of the config file, with defaults (see ``memory.py``)."""
+        return MemoryLimits.from_config(self.config.get("memory"))
 
     def provider_config(self, provider: str) -> dict[str, Any]:
         """The ``providers.<name>`` section of the config file, or an empty dict."""

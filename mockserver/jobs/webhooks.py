@@ -93,7 +93,7 @@ class Webhooks:
 
     def __init__(self, store: Store, clock: Clock, *, max_attempts: int = 5,
                  backoff_seconds: float = 1.0, timeout_seconds: float = 10.0,
-                 allow_public: bool = False) -> None:
+                 allow_public: bool = False, max_in_flight: int = 64) -> None:
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
@@ -101,6 +101,8 @@ class Webhooks:
         self.timeout_seconds = timeout_seconds
         self.targets = TargetPolicy(allow_public)
         """Which URLs may be called: providers check callback URLs with it at submission."""
+        self.max_in_flight = max_in_flight
+        """Attempts running at once; other due deliveries wait their turn in SQLite."""
         self._in_flight: set[int] = set()
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = Wakeup()
@@ -157,20 +159,33 @@ class Webhooks:
                 await self._stop_attempts()
 
     def _start_due(self, client: httpx.AsyncClient) -> None:
-        rows = self.store.all(
-            "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
-            " ORDER BY next_at, id", (PENDING, self.clock.now()))
-        for delivery in map(_delivery, rows):
-            if delivery.id not in self._in_flight:
-                self._in_flight.add(delivery.id)
-                task = asyncio.create_task(self._attempt(client, delivery))
-                self._attempts.add(task)  # the loop only keeps weak references
-                task.add_done_callback(self._finished)
+        for delivery in self._due():
+            self._in_flight.add(delivery.id)
+            task = asyncio.create_task(self._attempt(client, delivery))
+            self._attempts.add(task)  # the loop only keeps weak references
+            task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._attempts.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("webhook attempt failed", exc_info=task.exception())
+
+    def _due(self) -> list[Delivery]:
+        """Due deliveries not in flight, as many as may start now."""
+        room = self.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            return []
+        rows = self.store.all(
+            "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
+            f"{self._not_in_flight()} ORDER BY next_at, id LIMIT ?",
+            (PENDING, self.clock.now(), *self._in_flight, room))
+        return [_delivery(row) for row in rows]
+
+    def _not_in_flight(self) -> str:
+        """SQL excluding the deliveries in flight (their ids are the parameters)."""
+        if not self._in_flight:  # "id NOT IN (NULL)" would exclude every row
+            return ""
+        return f" AND id NOT IN ({','.join('?' * len(self._in_flight))})"
 
     async def _stop_attempts(self) -> None:
         """Cancel attempts still waiting for a receiver, so a slow one cannot hold up
@@ -181,10 +196,12 @@ class Webhooks:
         self._in_flight.clear()
 
     async def _sleep_until_due(self) -> None:
+        if len(self._in_flight) >= self.max_in_flight:
+            await self._wake.wait(1.0)  # until an attempt ends (it wakes the loop)
+            return
         row = self.store.one(
-            "SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ? AND id NOT IN"
-            f" ({','.join('?' * len(self._in_flight)) or 'NULL'})",
-            (PENDING, *self._in_flight))
+            f"SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ?"
+            f"{self._not_in_flight()}", (PENDING, *self._in_flight))
         await self._wake.wait(self.clock.wait_seconds(row["t"] if row else None))
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ...errors import ApiError
 from ...jobs.tasks import make_uuid
+from ...renders import Overloaded
 from ...routing import Route
 from ...services import Services
 from .model import (
@@ -28,6 +29,11 @@ class LimitError(ApiError):
                  details: Mapping[str, Any]) -> None:
         super().__init__(429, message, code="CONCURRENCY_LIMIT_EXCEEDED", headers=headers)
         self.details = dict(details)
+
+
+def overloaded(exc: Overloaded) -> ApiError:
+    """Every render slot is taken: the spec's 503 ``SERVICE_OVERLOADED`` with Retry-After."""
+    return ApiError(503, str(exc), code="SERVICE_OVERLOADED", headers=exc.headers)
 
 
 def api_base(url: str, suffix: str) -> str:
@@ -163,7 +169,10 @@ class MusicGenHandlers:
 
     def audio(self, file: str) -> Response:
         """GET /audio/{file}: a completed task's WAV (the mix, a stem, or the generation)."""
-        found = self.render(file)
+        try:
+            found = self.render(file)
+        except Overloaded as exc:
+            raise overloaded(exc) from None
         if found is None:
             raise ApiError(404, FILE_NOT_FOUND, code="TASK_NOT_FOUND")
         return Response(found, media_type="audio/wav")
@@ -179,7 +188,7 @@ class MusicGenHandlers:
         if (task is None or task.status_at(self.services.clock.now()) != COMPLETED
                 or not has_file(task.kind, task.request, stem)):
             return None
-        return self.services.audio_cache.get_or_create(
+        return self.services.rendered(
             f"{PROVIDER}:{file}", lambda: render_file(task.kind, task.request, stem))
 
 

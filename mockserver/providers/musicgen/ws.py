@@ -23,7 +23,7 @@ from ...errors import ApiError
 from ...services import Services
 from ...specs import load_spec
 from ...validation import describe
-from .handlers import Generations, api_base
+from .handlers import Generations, api_base, overloaded
 from .model import (
     AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STREAM_CHUNK_SECONDS,
     STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object, file_name, generation_from,
@@ -32,6 +32,7 @@ from .model import (
 
 PATH = "/ws/stream"
 POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)  # sending to a client that has left
 
 
@@ -54,9 +55,11 @@ def _location(error: ValidationError) -> tuple[str | int, ...]:
 class Connection:
     """One client's socket: an inbox filled by a reader task, and whether it has left."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, queue: int = 16) -> None:
         self.websocket = websocket
-        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        # Bounded: while a stream runs, a client sending faster than it is answered is
+        # slowed down (reading pauses) instead of filling memory.
+        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(maxsize=queue)
         self.gone = asyncio.Event()
 
     async def read(self) -> None:
@@ -67,9 +70,11 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     return
                 text = message.get("text")
-                self.inbox.put_nowait(text if text is not None else message.get("bytes", b""))
+                await self.inbox.put(text if text is not None else message.get("bytes", b""))
         finally:
             self.gone.set()
+            if self.inbox.full():  # nobody is left to answer the oldest message
+                self.inbox.get_nowait()
             self.inbox.put_nowait(None)
 
     async def send(self, payload: Mapping[str, Any]) -> bool:
@@ -94,14 +99,33 @@ class StreamEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.generations = Generations(services)
+        self.sessions = 0
+        """Open sessions (all in the server's event loop)."""
         spec = load_spec("musicgen")
         self.validator = Draft4Validator({"$ref": "#/components/schemas/WsGenerate",
                                           "components": spec["components"]})
 
     async def serve(self, websocket: WebSocket) -> None:
-        """Authenticate, then answer ``generate`` messages one after another."""
+        """Accept; beyond the session limit, say so and close (1013), else run the session."""
         await websocket.accept()
-        connection = Connection(websocket)
+        limits = self.services.limits
+        if self.sessions >= limits.websocket_sessions:
+            await Connection(websocket).error({
+                "code": "SERVICE_OVERLOADED", "details": {"limit": limits.websocket_sessions},
+                "message": f"Too many streaming sessions at once (limit"
+                           f" {limits.websocket_sessions}); try again later"})
+            with contextlib.suppress(*_GONE):
+                await websocket.close(code=TRY_AGAIN_LATER)
+            return
+        self.sessions += 1
+        try:
+            await self.session(Connection(websocket, limits.websocket_queue))
+        finally:
+            self.sessions -= 1
+
+    async def session(self, connection: Connection) -> None:
+        """One accepted session: authenticate, then answer messages until the client leaves."""
+        websocket = connection.websocket
         key = bearer_key(websocket)
         if key is None or not self.services.accounts.is_known_key(PROVIDER, key):
             code = "AUTHENTICATION_REQUIRED" if key is None else "INVALID_TOKEN"
@@ -195,7 +219,13 @@ class StreamEndpoint:
                 index * STREAM_CHUNK_SECONDS * STREAM_WORK_PER_AUDIO_SECOND)
             if not await self._until(due, connection):
                 return -1
-            pcm = await asyncio.to_thread(next, chunks, None)  # synthesis off the event loop
+            slot = await self.services.renders.acquire(
+                self.services.limits.render_wait_seconds)
+            if slot is None:  # the server stayed overloaded: the stream ends, the socket stays
+                await connection.error(error_object(overloaded(self.services.renders.refusal())))
+                return -1
+            with slot:  # synthesis off the event loop, in a render slot like every render
+                pcm = await asyncio.to_thread(next, chunks, None)
             if pcm is None:
                 return index
             sent = await connection.send({

@@ -139,7 +139,7 @@ class MusicGptHandlers:
         if task is None or task.outcome != SUCCEEDED:
             return None
         seed = render_seed(self.services.seed, task.id)
-        data = self.services.audio_cache.get_or_create(
+        data = self.services.rendered(
             f"{PROVIDER}:{name}",
             lambda: render_mp3(task.request["prompt"], task.result["seconds"], seed))
         return data, "audio/mpeg"

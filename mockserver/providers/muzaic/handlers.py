@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from connexion import request
@@ -10,6 +11,7 @@ from starlette.responses import Response
 
 from ...audio import encode_mp3
 from ...errors import ApiError
+from ...renders import Overloaded
 from ...responses import b64, json_with_blob
 from ...routing import Route
 from ...services import Services
@@ -22,6 +24,11 @@ PROVIDER = "muzaic"
 TOKENS = "tokens"
 
 
+def busy(exc: Overloaded) -> ApiError:
+    """Every render slot is taken: Muzaic documents 429 for too many requests."""
+    return ApiError(429, str(exc), headers=exc.headers)
+
+
 class MuzaicHandlers:
     """One method per operation in ``specs/muzaic.yaml``."""
 
@@ -31,14 +38,25 @@ class MuzaicHandlers:
 
     # --- helpers -----------------------------------------------------------------------
     def _mp3(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
-        return self.services.audio_cache.get_or_create(
-            f"muzaic:{cache_key}.mp3", lambda: encode_mp3(self.library.file_source(recipe))
-        )
+        try:
+            return self.services.rendered(
+                f"muzaic:{cache_key}.mp3", lambda: encode_mp3(self.library.file_source(recipe)))
+        except Overloaded as exc:
+            raise busy(exc) from None
 
     def _mp3_b64(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
         return self.services.audio_cache.get_or_create(
             f"muzaic:{cache_key}.mp3.b64", lambda: b64(self._mp3(cache_key, recipe))
         )
+
+    def _render_slot(self) -> AbstractContextManager[object]:
+        """A render slot held for a whole generating request, taken before anything is
+        charged or stored: a refused request (429) leaves no trace."""
+        renders = self.services.renders
+        slot = renders.try_acquire()
+        if slot is None:
+            raise busy(renders.refusal())
+        return renders.holding(slot)
 
     def _check_origin(self, origin: str, key: str) -> None:
         origins = self.services.settings.provider_config(PROVIDER).get("origins")
@@ -62,21 +80,22 @@ class MuzaicHandlers:
         """POST /soundtrack: render regions into one MP3, returned base64-encoded."""
         plan = self.library.plan_soundtrack(body)
         tokens = tokens_for(plan.seconds)
-        self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
-        now = self.services.clock.isoformat()
-        self.library.save_regions(plan.regions, now)
-        recipe = soundtrack_file_recipe(plan)
-        file_hash = self.library.region_hash(recipe)
-        self.library.save_file(f"st_{file_hash}.mp3", recipe, plan.seconds, now)
-        fields = {
-            "apiVersion": API_VERSION,
-            "status": plan.status,
-            "regions": len(plan.regions),
-            "regionHashes": [r.hash for r in plan.regions],
-            "audioDuration": plan.seconds,
-            "tokensUsed": tokens,
-        }
-        return json_with_blob(fields, "mp3", self._mp3_b64(f"st_{file_hash}", recipe))
+        with self._render_slot():
+            self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
+            now = self.services.clock.isoformat()
+            self.library.save_regions(plan.regions, now)
+            recipe = soundtrack_file_recipe(plan)
+            file_hash = self.library.region_hash(recipe)
+            self.library.save_file(f"st_{file_hash}.mp3", recipe, plan.seconds, now)
+            fields = {
+                "apiVersion": API_VERSION,
+                "status": plan.status,
+                "regions": len(plan.regions),
+                "regionHashes": [r.hash for r in plan.regions],
+                "audioDuration": plan.seconds,
+                "tokensUsed": tokens,
+            }
+            return json_with_blob(fields, "mp3", self._mp3_b64(f"st_{file_hash}", recipe))
 
     def soundtrack_for_origin(self, origin: str, body: dict[str, Any], user: str) -> Response:
         """POST /soundtrack/{origin}: the same, for a key and endpoint allowed for ``origin``."""
@@ -119,15 +138,16 @@ class MuzaicHandlers:
             raise ApiError(404, f"{field_name} {region_hash!r} not found")
         seconds = recipe["seconds"]
         tokens = tokens_for(seconds)
-        self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
-        fields = {
-            "apiVersion": API_VERSION,
-            "audioDuration": round(seconds * SAMPLE_RATE) / SAMPLE_RATE,
-            "tokensUsed": tokens,
-            "executionTime": execution_time(seconds),
-        }
-        mp3 = self._mp3_b64(region_hash, {"kind": "region", "hash": region_hash})
-        return json_with_blob(fields, "mp3", mp3)
+        with self._render_slot():
+            self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
+            fields = {
+                "apiVersion": API_VERSION,
+                "audioDuration": round(seconds * SAMPLE_RATE) / SAMPLE_RATE,
+                "tokensUsed": tokens,
+                "executionTime": execution_time(seconds),
+            }
+            mp3 = self._mp3_b64(region_hash, {"kind": "region", "hash": region_hash})
+            return json_with_blob(fields, "mp3", mp3)
 
     def get_tags(self, user: str) -> dict[str, Any]:
         """GET /getTags: the tag catalogue."""

@@ -163,7 +163,7 @@ class SoundpieceHandlers:
         if self._status(task) != READY:
             return None
         index = parsed[1]
-        data = self.services.audio_cache.get_or_create(
+        data = self.services.rendered(
             f"{PROVIDER}:{name}", lambda: encode_flac(output_source(
                 OPERATIONS[task.kind].kind, task.result,
                 variation_seed(self.services.seed, task.id, index), index,
