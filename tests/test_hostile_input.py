@@ -516,8 +516,16 @@ def test_a_websocket_handshake_over_the_header_limits_is_refused(live: LiveServe
     assert_alive(live.url)
 
 
-def test_the_admin_api_is_behind_the_same_limits(live: LiveServer) -> None:
-    response = httpx.post(live.url + "/_mock/clock/advance", content=b" " * (MIB + 1),
+@pytest.mark.parametrize("body, status, says", [
+    (b" " * (MIB + 1), 413, "limits.body_bytes"),
+    (b"[" * 10_000 + b"]" * 10_000, 400, "levels deep"),
+    (b'{"seconds": NaN}', 400, "NaN"),
+], ids=["over the body limit", "nested 10,000 deep", "NaN"])
+def test_the_admin_api_is_behind_the_same_limits(live: LiveServer, body: bytes, status: int,
+                                                 says: str) -> None:
+    before = state(live)
+    response = httpx.post(live.url + "/_mock/clock/advance", content=body,
                           headers={"Content-Type": "application/json"})
-    assert response.status_code == 413
-    assert "limits.body_bytes" in response.json()["error"]
+    assert response.status_code == status
+    assert says in response.json()["error"]
+    assert state(live) == before
