@@ -372,7 +372,8 @@ def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
         yield running
 
 
-def test_health_answers_while_large_bodies_are_validated(process: ServerProcess) -> None:
+def test_health_answers_while_a_large_body_is_validated(process: ServerProcess) -> None:
+    """Validating this body takes seconds of CPU: on the event loop, health would time out."""
     body = heavy_soundtrack()
     assert len(body) <= LIMITS.body_bytes
     statuses: list[int] = []
@@ -383,16 +384,14 @@ def test_health_answers_while_large_bodies_are_validated(process: ServerProcess)
             headers={"MuzaicAPI-Secret-Key": "heavy", "Content-Type": "application/json"},
         ).status_code)
 
-    senders = [threading.Thread(target=post) for _ in range(3)]
-    for sender in senders:
-        sender.start()
+    sender = threading.Thread(target=post)
+    sender.start()
     answered_while_busy = 0
-    while any(sender.is_alive() for sender in senders):
+    while sender.is_alive():
         assert_alive(process.url)
         answered_while_busy += 1
-    for sender in senders:
-        sender.join()
-    assert statuses == [400, 400, 400]  # regions: at most 64
+    sender.join()
+    assert statuses == [400]  # regions: at most 64
     assert answered_while_busy >= 1
 
 
