@@ -13,10 +13,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .directory import Directory
-from .errors import ApiError, origin_of
+from .errors import ApiError, InputRefused, origin_of
+from .input_guard import loads
 from .journal import read_journal
 from .renders import Overloaded, Slot
 from .services import Services
+from .settings import InputLimits
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -24,10 +26,10 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 async def _json_object(request: Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "body must be a JSON object") from None
+    try:  # strict JSON within the default limits (the input guard has bounded its size)
+        body = loads(await request.body(), InputLimits())
+    except InputRefused as exc:
+        raise ApiError(exc.status or 400, f"body must be a JSON object: {exc.message}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object")
     return body

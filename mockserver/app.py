@@ -16,7 +16,8 @@ from . import auth
 from .admin import admin_app
 from .admin_access import AdminAccess, AdminGuard
 from .directory import Directory, Mount
-from .errors import Hints, install_error_handlers, origin_of
+from .errors import ErrorFormat, Hints, install_error_handlers, origin_of
+from .input_guard import InputGuard
 from .spec_index import SpecIndex
 from .journal import JournalMiddleware
 from .limits import RateLimitMiddleware, key_reader
@@ -113,6 +114,7 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
         services.accounts, provider.name, provider.errors.missing_key,
         provider.invalid_key_message,
     )
+    limits = services.settings.input_limits(provider.name)
     app = connexion.AsyncApp(__name__)
     resolver = RouteTableResolver(provider.handlers(services))
     resolver.check_matches(spec)
@@ -121,13 +123,15 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
         base_path=base,
         resolver=resolver,
         security_map=auth.security_map(check),
-        validator_map=validator_map(),
+        validator_map=validator_map(limits),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
         validate_responses=False,
     )
     install_error_handlers(app, provider.errors, served.index,
                            hints(provider.name, spec, directory))
-    return with_rate_limit(DefaultContentType(app, served.index), provider, spec, services, base)
+    limited = with_rate_limit(DefaultContentType(app, served.index), provider, spec, services,
+                              base)
+    return InputGuard(limited, limits, provider.errors)
 
 
 def hints(name: str, spec: dict, directory: Directory) -> Hints:
@@ -156,6 +160,10 @@ def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
         headers=provider.rate_limit_headers)
 
 
+ADMIN_ERRORS = ErrorFormat(body=lambda error: {"error": error.message})
+"""``/_mock``'s error body (as ``admin.py`` answers)."""
+
+
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     """The whole server as one ASGI app."""
     access = AdminAccess.for_settings(settings)  # a bad token is refused before state opens
@@ -173,10 +181,13 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         if provider.websockets is not None:
             sockets += [WebSocketRoute(served.base + path, endpoint)
                         for path, endpoint in provider.websockets(services).items()]
-    admin = AdminGuard(admin_app(services, directory), access)
+    limits = settings.input_limits()
+    admin = AdminGuard(InputGuard(admin_app(services, directory), limits, ADMIN_ERRORS), access)
     fallback = routes[0][1] if at_root else admin
+    # a websocket handshake over the limits is closed (403): no error body is sent there
+    sockets_app = InputGuard(Router(routes=sockets), limits, ADMIN_ERRORS)
     dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
-                                  services.run_background, Router(routes=sockets))
+                                  services.run_background, sockets_app)
     names = {base: name for name, base in mounts}
     sensitive = {h for p in providers for h in p.sensitive_headers}
 

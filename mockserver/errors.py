@@ -17,12 +17,25 @@ from typing import Any
 from connexion.exceptions import BadRequestProblem, ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
+from starlette.types import Send
 
 from .media_types import unsupported
 from .spec_index import SpecIndex
 
 logger = logging.getLogger("mockserver.errors")
+
+MESSAGE_LIMIT = 2000
+"""The longest error message sent: input echoed into a message never makes it long."""
+
+
+def elide(text: str, limit: int) -> str:
+    """``text``, or its start and how long it was when it is longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    note = f"… ({len(text)} characters)"
+    return text[:max(0, limit - len(note))] + note
 
 
 class ApiError(Exception):
@@ -37,6 +50,7 @@ class ApiError(Exception):
         headers: Mapping[str, str] | None = None,
         location: tuple[str | int, ...] | None = None,
     ) -> None:
+        message = elide(message, MESSAGE_LIMIT)
         super().__init__(message)
         self.status = status
         self.status_code = status  # connexion's security layer ranks errors by this name
@@ -45,6 +59,29 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         self.location = location
         """Where invalid input is, e.g. ``("body", "source", "url")`` or ``("query", "id")``."""
+
+
+class InputRefused(Exception):
+    """Input over one of the server's limits, or not strict JSON.
+
+    ``status`` is 413/414/431 for sizes; None means the provider's status for a body that
+    is not JSON text (``ErrorFormat.malformed``).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def api_error(self, fmt: "ErrorFormat") -> ApiError:
+        """The error to answer, in ``fmt``'s statuses."""
+        return ApiError(self.status or fmt.malformed(), self.message)
+
+
+def form_refusal(exc: MultiPartException) -> InputRefused:
+    """Starlette's form parser refused a body: too big (413) or not a form (malformed)."""
+    too_big = "exceeded" in exc.message or exc.message.startswith("Too many")
+    return InputRefused(f"form body refused: {exc.message}", 413 if too_big else None)
 
 
 class PathParameterProblem(BadRequestProblem):
@@ -142,6 +179,17 @@ def error_response(fmt: ErrorFormat, error: ApiError) -> ConnexionResponse:
     )
 
 
+async def send_error(send: Send, fmt: ErrorFormat, error: ApiError) -> None:
+    """Answer an ASGI request with ``error`` in ``fmt`` (for middleware outside connexion)."""
+    body = json.dumps(fmt.body(error)).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 _NO_USABLE_KEY = ("No authorization token provided", "Invalid authorization header")
 """connexion's 401 texts for a request without a key (or an ``Authorization`` header that is
 not ``<scheme> <credentials>``)."""
@@ -214,6 +262,12 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
         error = ApiError(fmt.malformed(), "request body is not valid UTF-8 text")
         return error_response(fmt, error)
 
+    def on_refused(_request: ConnexionRequest, exc: InputRefused) -> ConnexionResponse:
+        return error_response(fmt, exc.api_error(fmt))
+
+    def on_form(_request: ConnexionRequest, exc: MultiPartException) -> ConnexionResponse:
+        return error_response(fmt, form_refusal(exc).api_error(fmt))
+
     def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         logger.exception("unhandled error", exc_info=exc)
         return error_response(fmt, ApiError(500, "internal error in the mock server"))
@@ -222,4 +276,6 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
     app.add_error_handler(ProblemException, on_problem)
     app.add_error_handler(HTTPException, on_http)
     app.add_error_handler(UnicodeDecodeError, on_unicode)
+    app.add_error_handler(InputRefused, on_refused)
+    app.add_error_handler(MultiPartException, on_form)
     app.add_error_handler(Exception, on_crash)

@@ -7,14 +7,13 @@ config (``providers.<name>.rate_limit: {requests: N, window_seconds: S}``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import key_places
-from .errors import ApiError, ErrorFormat
+from .errors import ApiError, ErrorFormat, send_error
 from .jobs.ratelimit import Decision, RateLimiter
 from .spec_index import SpecIndex
 
@@ -66,12 +65,8 @@ class RateLimitMiddleware:
             await self.app(scope, receive, _with_headers(send, extra))
             return
         error = ApiError(429, f"Rate limit exceeded; retry in {decision.retry_after} seconds",
-                         code="RATE_LIMIT_EXCEEDED")
-        body = json.dumps(self.errors.body(error)).encode()
-        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        raw += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-        await send({"type": "http.response.start", "status": 429, "headers": raw})
-        await send({"type": "http.response.body", "body": body})
+                         code="RATE_LIMIT_EXCEEDED", headers=extra)
+        await send_error(send, self.errors, error)
 
 
 def _with_headers(send: Send, extra: dict[str, str]) -> Send:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,52 @@ import yaml
 from .memory import MemoryLimits
 
 DEFAULT_STATE_PATH = ".mockserver/state.db"
+MAX_DEPTH_SETTING = 512
+"""The deepest ``limits.depth`` the config may set: parsing a body recurses once per level,
+and Python's recursion limit (1,000 frames) must stay out of reach."""
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on what one request (or websocket message) may carry; the config's ``limits``
+    section (and ``providers.<name>.limits``) overrides them. README, "Input limits"."""
+
+    body_bytes: int = 1024 * 1024
+    """A request body or websocket message (nginx's default ``client_max_body_size``)."""
+    field_bytes: int = 256 * 1024
+    """One form field or one JSON string (as sent, escapes included)."""
+    header_bytes: int = 16 * 1024
+    """One request header, name and value."""
+    headers_bytes: int = 64 * 1024
+    """All request headers together."""
+    url_bytes: int = 16 * 1024
+    """Path and query string."""
+    items: int = 10_000
+    """Items of one JSON array, or members of one JSON object."""
+    depth: int = 64
+    """Nesting of JSON arrays and objects (the providers' bodies nest at most 6 deep)."""
+
+    @classmethod
+    def from_config(cls, *sections: Any) -> "InputLimits":
+        """Defaults overridden by each ``limits`` mapping in turn (later ones win)."""
+        limits = cls()
+        known = {f.name for f in fields(cls)}
+        for section in sections:
+            if section is None:
+                continue
+            if not isinstance(section, dict):
+                raise ValueError("config: limits must be a mapping")
+            unknown = set(section) - known
+            if unknown:
+                raise ValueError(f"config: unknown limit(s) {', '.join(sorted(unknown))};"
+                                 f" known: {', '.join(sorted(known))}")
+            for name, value in section.items():
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"config: limits.{name} must be a positive integer")
+            limits = replace(limits, **section)
+        if limits.depth > MAX_DEPTH_SETTING:
+            raise ValueError(f"config: limits.depth must be at most {MAX_DEPTH_SETTING}")
+        return limits
 
 
 @dataclass(frozen=True)
@@ -62,6 +108,14 @@ class Settings:
         if not isinstance(section, dict):
             raise ValueError(f"config: providers.{provider} must be a mapping")
         return section
+
+    def input_limits(self, provider: str | None = None) -> InputLimits:
+        """The input limits for a provider (``limits``, then ``providers.<name>.limits``),
+        or the server-wide ones."""
+        sections = [self.config.get("limits")]
+        if provider is not None:
+            sections.append(self.provider_config(provider).get("limits"))
+        return InputLimits.from_config(*sections)
 
     def allowed_keys(self, provider: str) -> frozenset[str] | None:
         """Keys accepted for a provider, or None when any non-empty key is accepted."""

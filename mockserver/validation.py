@@ -2,16 +2,17 @@
 
 connexion's own JSON validator reports the first error jsonschema finds (for ``anyOf``
 that is "is not valid under any of the given schemas") and crashes on non-UTF-8 bodies.
-This one reports jsonschema's best match, with a readable path, and refuses bad bytes
-with a 400.
+This one reports jsonschema's best match, with a readable path and the offending value cut
+short, and refuses bad bytes with a 400. Bodies are parsed strictly within the input limits
+(``input_guard.loads``); a large one is parsed and validated in a worker thread.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import AsyncGenerator, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
@@ -23,10 +24,16 @@ from connexion.validators import (
 from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 from starlette.datastructures import Headers
+from starlette.formparsers import MultiPartException
 from starlette.types import Receive, Scope
 
-from .errors import FieldProblem, MalformedBodyProblem, PathParameterProblem
+from .errors import FieldProblem, PathParameterProblem, elide, form_refusal
+from .input_guard import check_structure, loads, off_loop
 from .media_types import is_json_text, takes_form
+from .settings import InputLimits
+
+ECHO_LIMIT = 100
+"""The longest rendering of an offending value inside a validation message."""
 
 _PCT = r"%[0-9A-Fa-f]{2}"
 _SUB = r"A-Za-z0-9\-._~!$&'()*+,;="
@@ -58,6 +65,17 @@ def field_path(path: Iterable[Any]) -> str:
     return out
 
 
+def message_of(error: ValidationError) -> str:
+    """jsonschema's message with the offending value cut short (it quotes the value whole:
+    a 10 MB array would come back in the error)."""
+    message = error.message
+    if len(message) > 2 * ECHO_LIMIT:
+        shown = repr(error.instance)
+        if len(shown) > ECHO_LIMIT:
+            message = message.replace(shown, elide(shown, ECHO_LIMIT))
+    return message
+
+
 def describe(error: ValidationError) -> str:
     """One sentence for a validation error: where, and which rule it breaks."""
     where = field_path(error.absolute_path)
@@ -65,9 +83,10 @@ def describe(error: ValidationError) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         name = f"{where}.{missing}" if where else missing
         return f"{name} is required"
+    message = message_of(error)
     if error.validator == "additionalProperties" and not where:
-        return error.message
-    return f"{where}: {error.message}" if where else error.message
+        return message
+    return f"{where}: {message}" if where else message
 
 
 def error_field(error: ValidationError) -> str:
@@ -92,26 +111,35 @@ def field_problem(error: ValidationError) -> FieldProblem:
 
 
 class ReadableJSONBodyValidator(JSONRequestBodyValidator):
-    """JSON body validator: UTF-8 and JSON syntax errors and schema errors as clear 400s."""
+    """JSON body validator: strict JSON within the input limits; bad bytes, bad syntax and
+    schema errors as clear 400s.
+
+    ``_parse`` validates the body as soon as it is parsed, in a worker thread for a large
+    body (validating thousands of items takes seconds of CPU); connexion's own later
+    ``_validate`` call then has nothing left to do.
+    """
+
+    limits: ClassVar[InputLimits] = InputLimits()
+    _validated = False
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
-        try:
-            text = raw.decode(self._encoding)
-        except (UnicodeDecodeError, LookupError):
-            raise MalformedBodyProblem(detail="request body is not valid UTF-8 text") from None
-        if not text:
-            return None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MalformedBodyProblem(detail=f"request body is not valid JSON: {exc}") from None
+        return await off_loop(len(raw), self._parse_and_validate, raw)
+
+    def _parse_and_validate(self, raw: bytes) -> Any:
+        body = loads(raw, self.limits, encoding=self._encoding) if raw else None
+        if not (body is None and self._nullable):
+            self._validate(body)
+        self._validated = True
+        return body
 
     @property
     def _validator(self) -> Draft4Validator:
         return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
 
     def _validate(self, body: Any) -> dict | None:
+        if self._validated:
+            return None
         if not self._nullable and body is None:
             raise FieldProblem("request body is required and must be JSON", "", "required")
         error = best_match(self._validator.iter_errors(body))
@@ -125,18 +153,30 @@ class ReadableFormDataValidator(FormDataValidator):
 
     An empty form is a form without fields: a required one is reported by name, not as a
     missing body. JSON text sent as a form is refused as such (not as a form without its
-    required fields).
+    required fields), once it has passed JSON's limits. A field over ``limits.field_bytes``
+    is a 413.
     """
+
+    limits: ClassVar[InputLimits] = InputLimits()
+
+    @property
+    def _form_parser_cls(self) -> Any:
+        return functools.partial(super()._form_parser_cls, max_part_size=self.limits.field_bytes)
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
-        if is_json_text(raw):
-            raise BadRequestProblem(detail=takes_form(self._schema, "JSON"))
+        if raw.lstrip()[:1] in (b"{", b"["):
+            check_structure(raw, self.limits)
+            if is_json_text(raw):
+                raise BadRequestProblem(detail=takes_form(self._schema, "JSON"))
 
         async def again() -> AsyncGenerator[bytes, None]:
             yield raw
 
-        return await super()._parse(again(), scope)
+        try:
+            return await super()._parse(again(), scope)
+        except MultiPartException as exc:
+            raise form_refusal(exc) from None
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         empty = not int(Headers(scope=scope).get("content-length", 0) or 0)
@@ -155,8 +195,9 @@ class ReadableFormDataValidator(FormDataValidator):
         return None
 
 
-class ReadableMultiPartValidator(MultiPartFormDataValidator, ReadableFormDataValidator):
-    """The same for ``multipart/form-data``."""
+class ReadableMultiPartValidator(ReadableFormDataValidator, MultiPartFormDataValidator):
+    """The same for ``multipart/form-data`` (the readable class first: its parser limit
+    wraps the multipart parser)."""
 
 
 class ReadableParameterValidator(ParameterValidator):
@@ -175,7 +216,7 @@ class ReadableParameterValidator(ParameterValidator):
         error = best_match(Draft4Validator(schema, format_checker=FORMAT_CHECKER).iter_errors(value))
         if error is None:
             return None
-        return f"{parameter_type} parameter {param['name']!r}: {error.message}", rule_of(error)
+        return f"{parameter_type} parameter {param['name']!r}: {message_of(error)}", rule_of(error)
 
     @staticmethod
     def validate_parameter(parameter_type: str, value: Any, param: dict,
@@ -202,10 +243,16 @@ class ReadableParameterValidator(ParameterValidator):
         return None
 
 
-def validator_map() -> dict[str, Any]:
-    """connexion's validator map with the readable body and parameter validators."""
+def _bound(cls: type, limits: InputLimits) -> type:
+    """``cls`` with ``limits`` (connexion builds validators itself, with fixed arguments)."""
+    return type(cls.__name__, (cls,), {"limits": limits})
+
+
+def validator_map(limits: InputLimits = InputLimits()) -> dict[str, Any]:
+    """connexion's validator map with the readable body and parameter validators, holding
+    bodies to ``limits``."""
     body = dict(VALIDATOR_MAP["body"])
-    body["*/*json"] = ReadableJSONBodyValidator
-    body["application/x-www-form-urlencoded"] = ReadableFormDataValidator
-    body["multipart/form-data"] = ReadableMultiPartValidator
+    body["*/*json"] = _bound(ReadableJSONBodyValidator, limits)
+    body["application/x-www-form-urlencoded"] = _bound(ReadableFormDataValidator, limits)
+    body["multipart/form-data"] = _bound(ReadableMultiPartValidator, limits)
     return {**VALIDATOR_MAP, "parameter": ReadableParameterValidator, "body": MediaTypeDict(body)}

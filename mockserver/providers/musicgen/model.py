@@ -111,7 +111,8 @@ PROMPT_RULES = {"required": PROMPT_EMPTY, "minLength": PROMPT_EMPTY, "pattern": 
                 "maxLength": PROMPT_TOO_LONG, "type": PROMPT_NOT_TEXT}
 STATUS_CODES = {400: "VALIDATION_ERROR", 401: "INVALID_TOKEN", 404: "TASK_NOT_FOUND",
                 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE",
-                415: "UNSUPPORTED_MEDIA_TYPE", 429: "RATE_LIMIT_EXCEEDED"}
+                414: "URI_TOO_LONG", 415: "UNSUPPORTED_MEDIA_TYPE",
+                429: "RATE_LIMIT_EXCEEDED", 431: "HEADERS_TOO_LARGE"}
 
 PROCESSING, COMPLETED, FAILED = "processing", "completed", "failed"
 

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,16 +20,19 @@ from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ...errors import ApiError
+from ...errors import ApiError, InputRefused
+from ...input_guard import loads, off_loop
 from ...services import Services
 from ...specs import load_spec
 from ...validation import describe
 from .handlers import Generations, api_base, overloaded
 from .model import (
-    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STREAM_CHUNK_SECONDS,
-    STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object, file_name, generation_from,
-    pcm_chunks, validation_error,
+    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STATUS_CODES,
+    STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object,
+    file_name, generation_from, pcm_chunks, validation_error,
 )
+
+logger = logging.getLogger("mockserver.musicgen.ws")
 
 PATH = "/ws/stream"
 POLICY_VIOLATION = 1008
@@ -101,6 +105,7 @@ class StreamEndpoint:
         self.generations = Generations(services)
         self.sessions = 0
         """Open sessions (all in the server's event loop)."""
+        self.limits = services.settings.input_limits(PROVIDER)
         spec = load_spec("musicgen")
         self.validator = Draft4Validator({"$ref": "#/components/schemas/WsGenerate",
                                           "components": spec["components"]})
@@ -145,7 +150,8 @@ class StreamEndpoint:
 
     async def handle(self, connection: Connection, key: str, raw: str | bytes) -> None:
         """One client message: a problem is reported and the socket stays open."""
-        problem, message = self.parse(raw)
+        data = raw.encode() if isinstance(raw, str) else raw
+        problem, message = await off_loop(len(data), self.parse, data)
         if problem is not None:
             await connection.error(problem)
             return
@@ -154,14 +160,20 @@ class StreamEndpoint:
             await self.stream(connection, key, message)
         except ApiError as exc:  # the concurrency limit
             await connection.error(error_object(exc))
+        except Exception:  # a bug must not cost the client its socket (REST answers a 500)
+            logger.exception("unhandled error in a websocket message")
+            await connection.error({"code": "INTERNAL_ERROR",
+                                    "message": "internal error in the mock server",
+                                    "details": {}})
 
-    def parse(self, raw: str | bytes) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """(error object, None) for a bad message, (None, message) for a good one."""
+    def parse(self, raw: bytes) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(error object, None) for a bad message, (None, message) for a good one; messages
+        are held to the same input limits as request bodies."""
         try:
-            message = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return {"code": "VALIDATION_ERROR", "message": "Message is not valid JSON text",
-                    "details": {}}, None
+            message = loads(raw, self.limits, what="Message")
+        except InputRefused as exc:
+            code = STATUS_CODES.get(exc.status or 400, "VALIDATION_ERROR")
+            return {"code": code, "message": exc.message, "details": {}}, None
         if not isinstance(message, dict):
             return {"code": "VALIDATION_ERROR", "message": "Message must be a JSON object",
                     "details": {}}, None
