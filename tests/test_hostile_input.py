@@ -157,7 +157,7 @@ def generic_cases(provider: str) -> list[Case]:
         for m, p, mt in body_operations(provider)
     ]
     if not form:
-        cases += [Case(f"JSON nested 10,000 deep in a field", provider, m, p,
+        cases += [Case("JSON nested 10,000 deep in a field", provider, m, p,
                        deep(10_000, '{"prompt": %s}'), content_type=mt, says="levels deep")
                   for m, p, mt in body_operations(provider)]
         cases += [
