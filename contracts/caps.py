@@ -35,6 +35,50 @@ def duration_caps(spec: dict, cap: float = CAP_SECONDS) -> dict[str, dict[str, l
     return caps
 
 
+def nested_fills(spec: dict, cap: float = CAP_SECONDS) -> dict[str, list[list]]:
+    """``{"METHOD /path": [[place, field, cap], ...]}``: length fields below the top of a
+    request body whose documented default is above the cap (a Muzaic region's ``duration``
+    defaults to 60 s). ``place`` is the list of keys from the body down to the object, ``"[]"``
+    standing for every item of an array. Left out there, the field asks for the default
+    length; the hook sends the cap instead, as ``fill`` does at the top level."""
+    fills: dict[str, list[list]] = {}
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in ("get", "put", "post", "patch", "delete"):
+                continue
+            body = _follow(spec, operation.get("requestBody") or {})
+            found: list[list] = []
+            for media in (body.get("content") or {}).values():
+                schema = _follow(spec, media.get("schema") or {})
+                for key, child in (schema.get("properties") or {}).items():
+                    _defaults_below(spec, child, [key], cap, found, frozenset())
+            if found:
+                fills[f"{method.upper()} {path}"] = found
+    return fills
+
+
+def _defaults_below(spec: dict, node: Any, place: list[str], cap: float, found: list[list],
+                    seen: frozenset[str]) -> None:
+    """Append ``[place, field, cap]`` for each long-default length field of the object (or
+    array of objects) at ``place``, and go on down through properties and items."""
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    if isinstance(ref, str):
+        if ref in seen:
+            return
+        seen = seen | {ref}
+    node = _follow(spec, node)
+    if node.get("type") == "array" or "items" in node:
+        _defaults_below(spec, node.get("items") or {}, [*place, "[]"], cap, found, seen)
+        return
+    for key, child in (node.get("properties") or {}).items():
+        child_schema = _follow(spec, child)
+        default = child_schema.get("default")
+        if (key in DURATION_FIELDS and isinstance(default, (int, float))
+                and not isinstance(default, bool) and default > cap):
+            found.append([place, key, cap])
+        _defaults_below(spec, child, [*place, key], cap, found, seen)
+
+
 def _collect(spec: dict, node: Any, found: dict[str, list[float | None]],
              seen: frozenset[str]) -> None:
     """Append the documented maximum (or None) of every length field under ``node``."""

@@ -15,7 +15,7 @@ import httpx
 
 from .budget import Budget
 from .calls import CallLog, CallStats
-from .caps import CAP_SECONDS, duration_caps
+from .caps import CAP_SECONDS, duration_caps, nested_fills
 from .core import CheckResult, Target, Violation, mostly, short
 from .pacing import Rate
 from .progress import Progress
@@ -88,6 +88,7 @@ def run_conformance(target: Target, budget: Budget, examples: int, rate: Rate | 
                                 " " + ", ".join(f"{m} {p}" for m, p in info.paid))
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
                "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec)),
+               "CONTRACT_NESTED_FILLS": json.dumps(nested_fills(info.spec)),
                "CONTRACT_CALL_LOG": str(calls.path),
                "CONTRACT_PACING": json.dumps(pacing(target, rate)),
                "CONTRACT_CALLBACK_URL": MOCK_CALLBACK_URL if target.own_clock else ""}

@@ -12,7 +12,8 @@ maximum (negative cases) are left alone, so negative testing is unchanged. The c
 from ``CONTRACT_DURATION_CAPS``: ``{"METHOD /path": {"field": [cap, maximum or null, fill]}}``
 (null: the provider documents no maximum, so every larger value is valid and is capped;
 fill: the field's default is longer than the cap, so a request that leaves it out at the
-top level gets the cap). It runs before every call, in every phase, stateful included.
+top level gets the cap; ``CONTRACT_NESTED_FILLS`` does the same below the top level, such as
+a Muzaic region without ``duration``, see ``caps.nested_fills``). It runs before every call, in every phase, stateful included.
 
 With ``CONTRACT_CALLBACK_URL`` (runs against the bundled mock), the callback URLs of bodies
 generated as valid (``webhook_url``, ``callback_url``) point there: the mock calls only the
@@ -36,6 +37,7 @@ from mockserver.contracts.calls import CallLog
 from mockserver.contracts.pacing import Pacer, Rate
 
 CAPS: dict[str, dict[str, list]] = json.loads(os.environ.get("CONTRACT_DURATION_CAPS", "{}"))
+NESTED_FILLS: dict[str, list[list]] = json.loads(os.environ.get("CONTRACT_NESTED_FILLS", "{}"))
 CALLBACK_URL = os.environ.get("CONTRACT_CALLBACK_URL") or None
 CALLBACK_FIELDS = ("webhook_url", "callback_url")
 """Request-body fields that name a URL the server will POST to."""
@@ -81,11 +83,12 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         if pointed is not case.body:  # setting the body at all makes schemathesis revalidate it
             case.body = pointed
     operation = context.operation or case.operation
-    caps = CAPS.get(f"{operation.method.upper()} {operation.path}")
+    name = f"{operation.method.upper()} {operation.path}"
+    caps = CAPS.get(name)
     if not caps:
         return
     if isinstance(case.body, (dict, list)):
-        case.body = fill(clamp(case.body, caps), caps)
+        case.body = fill_nested(fill(clamp(case.body, caps), caps), NESTED_FILLS.get(name, []))
     if isinstance(case.query, dict):
         case.query = fill(clamp(case.query, caps), caps)
 
@@ -118,3 +121,24 @@ def fill(value: Any, caps: dict[str, list]) -> Any:
         return value
     missing = {key: cap[0] for key, cap in caps.items() if cap[2] and key not in value}
     return {**value, **missing} if missing else value
+
+
+def fill_nested(value: Any, fills: list[list]) -> Any:
+    """``value`` with each ``[place, field, cap]`` of ``fills`` applied: every mapping found at
+    ``place`` (keys from the top, ``"[]"`` for each item of a list) that lacks ``field`` gets
+    the cap. Anything of another shape there (a negative case) is left as it is."""
+    for place, field, cap in fills:
+        value = _fill_at(value, place, field, cap)
+    return value
+
+
+def _fill_at(value: Any, place: list[str], field: str, cap: float) -> Any:
+    if not place:
+        return {**value, field: cap} if isinstance(value, dict) and field not in value else value
+    step, rest = place[0], place[1:]
+    if step == "[]":
+        return [_fill_at(item, rest, field, cap) for item in value] if isinstance(
+            value, list) else value
+    if isinstance(value, dict) and step in value:
+        return {**value, step: _fill_at(value[step], rest, field, cap)}
+    return value

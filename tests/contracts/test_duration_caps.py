@@ -3,9 +3,9 @@ schemathesis hook."""
 
 from __future__ import annotations
 
-from mockserver.contracts.caps import duration_caps
+from mockserver.contracts.caps import duration_caps, nested_fills
 from mockserver.contracts.providers import PROVIDERS
-from mockserver.contracts.st_hooks import clamp, fill, point_callbacks
+from mockserver.contracts.st_hooks import clamp, fill, fill_nested, point_callbacks
 
 CAPS = {"duration": [2, 300, True], "audio_length": [2, None, False]}
 
@@ -45,6 +45,27 @@ def test_fill_adds_only_absent_top_level_fields_with_a_long_default() -> None:
     assert fill({"prompt": "x"}, CAPS) == {"prompt": "x", "duration": 2}
     assert fill({"duration": 5}, CAPS) == {"duration": 5}
     assert fill([{"prompt": "x"}], CAPS) == [{"prompt": "x"}]
+
+
+def test_nested_fills_find_long_defaults_below_the_top() -> None:
+    # a Muzaic region without `duration` lasts the documented default of 60 s
+    assert nested_fills(PROVIDERS["muzaic"].spec)["POST /soundtrack"] == [
+        [["regions", "[]"], "duration", 2]]
+    # a batch item's duration defaults to 30 s, like a single request's
+    assert nested_fills(PROVIDERS["musicgen"].spec)["POST /generate/batch"] == [
+        [["requests", "[]"], "duration", 2]]
+    assert nested_fills(PROVIDERS["musicgpt"].spec) == {}
+
+
+def test_fill_nested_adds_the_cap_only_where_the_field_is_absent() -> None:
+    fills = [[["regions", "[]"], "duration", 2]]
+    body = {"regions": [{"time": 0}, {"time": 1, "duration": 9}, "not a region"], "x": 1}
+    assert fill_nested(body, fills) == {
+        "regions": [{"time": 0, "duration": 2}, {"time": 1, "duration": 9}, "not a region"],
+        "x": 1}
+    # other shapes (negative cases) are left alone
+    for odd in ({"regions": "none"}, {"other": []}, [], None, {"regions": [[{"time": 0}]]}):
+        assert fill_nested(odd, fills) == odd
 
 
 def test_callback_urls_of_valid_bodies_point_at_the_run_s_receiver() -> None:
