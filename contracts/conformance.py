@@ -30,6 +30,22 @@ MOCK_CALLBACK_URL = "http://127.0.0.1:9/contract-callback"
 port (see ``st_hooks``; the semantic checks have a receiver of their own)."""
 
 
+def hypothesis_storage() -> str:
+    """Where the schemathesis process keeps hypothesis' files between runs:
+    ``$HYPOTHESIS_STORAGE_DIRECTORY`` if set, else ``mockserver/hypothesis`` in the user's
+    cache directory (``$XDG_CACHE_HOME`` or ``~/.cache``).
+
+    Hypothesis builds its Unicode tables (which code points a codec encodes, the character
+    categories) by walking all 1.1 million code points, and stores them there. Left to its
+    default, ``.hypothesis`` in the working directory, that is a fresh temporary folder each
+    run, and every fuzzed provider spent seconds of CPU rebuilding them. No examples are
+    kept there (the run passes ``--generation-database none``)."""
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return os.environ["HYPOTHESIS_STORAGE_DIRECTORY"]
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(cache) / "mockserver" / "hypothesis")
+
+
 def spec_source(target: Target, client: httpx.Client, folder: Path) -> tuple[str, list[str]]:
     """The served ``<base>/openapi.json`` if there is one, else the bundled spec + ``--url``."""
     try:
@@ -87,6 +103,7 @@ def run_conformance(target: Target, budget: Budget, examples: int, rate: Rate | 
             result.notes.append("paid operations left to the semantic checks (--max-calls set):"
                                 " " + ", ".join(f"{m} {p}" for m, p in info.paid))
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
+               "HYPOTHESIS_STORAGE_DIRECTORY": hypothesis_storage(),
                "CONTRACT_DURATION_CAPS": json.dumps(duration_caps(info.spec)),
                "CONTRACT_NESTED_FILLS": json.dumps(nested_fills(info.spec)),
                "CONTRACT_CALL_LOG": str(calls.path),

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from live import LiveServer
+from mockserver.contracts.conformance import hypothesis_storage
 from mockserver.contracts.local import Receiver
 from mockserver.contracts.pacing import Rate
 
@@ -31,6 +32,7 @@ def run_schemathesis(live: LiveServer, spec_path: str, config: str, header: str,
     """
     with Receiver() as receiver:
         env = {**os.environ, "SCHEMATHESIS_HOOKS": "mockserver.contracts.st_hooks",
+               "HYPOTHESIS_STORAGE_DIRECTORY": hypothesis_storage(),
                "CONTRACT_CALLBACK_URL": receiver.url,
                "CONTRACT_PACING": json.dumps({
                    "requests": rate.requests if rate else None,
