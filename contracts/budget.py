@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ class Budget:
     started: float = field(default_factory=time.monotonic)
     calls: int = 0
     cost: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    """Conformance and the properties may spend from two threads (see ``runner``)."""
 
     def time_left(self) -> float | None:
         """Seconds left (None: no limit)."""
@@ -43,18 +46,20 @@ class Budget:
 
     def spend(self, cost: float) -> None:
         """Account for one generation call, or raise BudgetSpent when it is not allowed."""
-        if self.max_calls is not None and self.calls >= self.max_calls:
-            raise BudgetSpent(f"--max-calls {self.max_calls} spent")
         left = self.time_left()
         if left is not None and left <= 0:
             raise BudgetSpent(f"--budget-seconds {self.seconds} spent")
-        self.calls += 1
-        self.cost += cost
+        with self._lock:
+            if self.max_calls is not None and self.calls >= self.max_calls:
+                raise BudgetSpent(f"--max-calls {self.max_calls} spent")
+            self.calls += 1
+            self.cost += cost
 
     def record(self, calls: int, cost: float) -> None:
         """Account for paid calls made outside ``spend`` (fuzzing's, counted afterwards)."""
-        self.calls += calls
-        self.cost += cost
+        with self._lock:
+            self.calls += calls
+            self.cost += cost
 
     @property
     def limited(self) -> bool:

@@ -69,6 +69,8 @@ def command(info: ProviderInfo, source: str, extra: list[str], key: str, example
             # no example database: each run starts fresh anyway, and keeping hypothesis'
             # pareto front of targets costs a quarter of the fuzzing time
             "--generation-database", "none",
+            # a test case generated twice is sent once: the repeat tells nothing new
+            "--generation-unique-inputs",
             # a 429 is waited out as its Retry-After asks and the call retried (the hook
             # paces calls to the provider's rate, so few should come)
             "--rate-limit", "auto",
