@@ -27,7 +27,7 @@ from bench_http import free_port, start_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mockserver.settings import InputLimits  # noqa: E402
+from mockserver.core.settings import InputLimits  # noqa: E402
 
 HEADERS = {"MuzaicAPI-Secret-Key": "bench-input", "Content-Type": "application/json"}
 BODY = b"[" + b"{}," * (10 * 1024 * 1024) + b"{}]"  # 30 MiB of empty objects

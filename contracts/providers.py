@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
-from mockserver.specs import load_spec
+from mockserver.openapi.specs import load_spec
 
 from .budget import cost_of
 from .pacing import Rate

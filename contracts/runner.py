@@ -16,7 +16,7 @@ import yaml
 from .budget import Budget, BudgetSpent
 from .conformance import run_conformance
 from .core import CheckResult, Report, Target, Violation, mostly, short
-from .local import LocalServer, Receiver, ServerProcess
+from mockserver.testing.servers import LocalServer, Receiver, ServerProcess
 from .pacing import Pacer, Rate
 from .progress import Progress, Silent
 from .providers import PROVIDERS
@@ -234,8 +234,8 @@ def bundled_mocks(provider: str, clocks: Sequence[str]) -> Iterator[list[Target]
                 stack.callback(child.__exit__)  # stopped on the way out, however it went
                 servers.append(child.start())
             else:
-                from mockserver.app import create_app
-                from mockserver.settings import Settings
+                from mockserver.http.app import create_app
+                from mockserver.core.settings import Settings
                 settings = Settings(state_path=str(folder / "state.db"), clock=clock,
                                     api_keys=(MOCK_KEY,), providers=(provider,), config=config)
                 servers.append(stack.enter_context(LocalServer(create_app(settings))))

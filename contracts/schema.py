@@ -16,7 +16,7 @@ from connexion.json_schema import Draft4ResponseValidator
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 
-from mockserver.specs import load_spec
+from mockserver.openapi.specs import load_spec
 
 _KIND = {"required": "field_dropped", "type": "type_changed", "enum": "enum_violation"}
 

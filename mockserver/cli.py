@@ -8,9 +8,9 @@ import socket
 import click
 import uvicorn
 
-from .app import create_app
-from .providers import PROVIDERS
-from .settings import DEFAULT_STATE_PATH, Settings, load_config
+from mockserver.http.app import create_app
+from mockserver.providers import PROVIDERS
+from mockserver.core.settings import DEFAULT_STATE_PATH, Settings, load_config
 
 
 class _Commands(click.Group):
@@ -22,7 +22,7 @@ class _Commands(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "contract":
-            from .contracts.cli import contract
+            from mockserver.contracts.cli import contract
             return contract
         return super().get_command(ctx, cmd_name)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from live import LiveServer
 from mockserver.contracts.conformance import hypothesis_storage
-from mockserver.contracts.local import Receiver
+from mockserver.testing.servers import Receiver
 from mockserver.contracts.pacing import Rate
 
 # The same per-provider settings the contract suite ships (contracts/schemathesis/*.toml).

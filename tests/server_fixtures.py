@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 MUZAIC_KEY = "test-key-muzaic"
 

@@ -8,7 +8,7 @@ from typing import Any
 from connexion.json_schema import Draft4ResponseValidator
 from jsonschema import Draft4Validator
 
-from mockserver.specs import load_spec
+from mockserver.openapi.specs import load_spec
 
 
 # Specs are read once per test run (parsing YAML on every check adds up); never mutated here.

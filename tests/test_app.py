@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from live import LiveServer, ServerProcess
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 
 def test_health_lists_every_provider(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from spec_check import assert_schema
 
 # provider -> (base path, spec schema of its error body, how to read the message)

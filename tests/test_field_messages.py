@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from connexion.exceptions import BadRequestProblem
 
-from mockserver.errors import ApiError, ErrorFormat, FieldProblem, _from_problem
-from mockserver.validation import ReadableFormDataValidator
+from mockserver.http.errors import ApiError, ErrorFormat, FieldProblem, _from_problem
+from mockserver.openapi.validation import ReadableFormDataValidator
 
 FORM_SCHEMA = {
     "type": "object",

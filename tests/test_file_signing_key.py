@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.files import KEY_META, FileLinks
-from mockserver.jobs.clock import Clock
-from mockserver.settings import Settings
-from mockserver.store import Store
+from mockserver.core.files import KEY_META, FileLinks
+from mockserver.core.clock import Clock
+from mockserver.core.settings import Settings
+from mockserver.core.store import Store
 
 ORIGIN = "http://127.0.0.1:8080"
 AUTH = {"Authorization": "Bearer spk_signing"}

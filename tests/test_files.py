@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from mockserver.errors import ApiError
-from mockserver.files import FileLinks
-from mockserver.jobs.clock import Clock
-from mockserver.store import Store
+from mockserver.http.errors import ApiError
+from mockserver.core.files import FileLinks
+from mockserver.core.clock import Clock
+from mockserver.core.store import Store
 
 ORIGIN = "http://127.0.0.1:8080"
 

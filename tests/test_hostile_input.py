@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from live import LiveServer, ServerProcess
-from mockserver.app import create_app
-from mockserver.settings import InputLimits, Settings
-from mockserver.specs import load_spec
+from mockserver.http.app import create_app
+from mockserver.core.settings import InputLimits, Settings
+from mockserver.openapi.specs import load_spec
 from spec_check import assert_schema
 
 LIMITS = InputLimits()

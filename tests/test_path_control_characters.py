@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 CASES = [  # (method, path, headers, status, error body key)
     ("POST", "/muzaic/soundtrack/studio%0A", {"MuzaicAPI-Secret-Key": "k"}, 400, "error"),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mockserver.limits import key_reader
-from mockserver.spec_index import SpecIndex
+from mockserver.http.limits import key_reader
+from mockserver.openapi.spec_index import SpecIndex
 
 SPEC = {
     "security": [{"bearer": []}],

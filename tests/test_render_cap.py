@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.renders import Slot
-from mockserver.settings import Settings
+from mockserver.core.renders import Slot
+from mockserver.core.settings import Settings
 from spec_check import assert_documented
 
 CAP = 2

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mockserver.renders import Overloaded, RenderGate
+from mockserver.core.renders import Overloaded, RenderGate
 
 
 def test_at_most_limit_slots_and_a_released_one_is_free_again() -> None:

@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from mockserver.errors import (
+from mockserver.http.errors import (
     ApiError, ErrorFormat, FieldProblem, MalformedBodyProblem, _from_problem,
 )
-from mockserver.validation import FORMAT_CHECKER, ReadableJSONBodyValidator, is_uri
+from mockserver.openapi.validation import FORMAT_CHECKER, ReadableJSONBodyValidator, is_uri
 
 SCHEMA = {
     "type": "object",

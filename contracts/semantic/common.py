@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ..budget import BudgetSpent
 from ..core import CheckResult, short
-from ..local import Hook, Receiver
+from mockserver.testing.servers import Hook, Receiver
 from ..schema import index_for
 from ..session import Session
 

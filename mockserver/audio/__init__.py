@@ -1,10 +1,10 @@
 """Shared audio engine: musical features, a deterministic synthesizer, timeline
 sources, encoders and measurement helpers. Pure library: no HTTP, no SQL."""
 
-from .analysis import onset_rate, rms, spectral_centroid
-from .cache import ByteCache
-from .encode import decode, encode_flac, encode_mp3, encode_wav, iter_chunks, iter_pcm16, iter_wav
-from .features import (
+from mockserver.audio.analysis import onset_rate, rms, spectral_centroid
+from mockserver.audio.cache import ByteCache
+from mockserver.audio.encode import decode, encode_flac, encode_mp3, encode_wav, iter_chunks, iter_pcm16, iter_wav
+from mockserver.audio.features import (
     TAG_STYLES,
     Curve,
     MusicFeatures,
@@ -15,10 +15,10 @@ from .features import (
     features_to_dict,
     tag_style,
 )
-from .sources import (
+from mockserver.audio.sources import (
     Fitted, MusicSource, Samples, Scaled, Silence, Source, Timeline, normalized, peak,
 )
-from .synth import SYNTH_VERSION, Note, Piece, plan
+from mockserver.audio.synth import SYNTH_VERSION, Note, Piece, plan
 
 __all__ = [
     "SYNTH_VERSION",

@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .features import SCALES, MusicFeatures
-from .instruments import drum_variants
+from mockserver.audio.features import SCALES, MusicFeatures
+from mockserver.audio.instruments import drum_variants
 
 STEPS_PER_BEAT = 4
 

@@ -13,8 +13,8 @@ import lameenc
 import numpy as np
 import soundfile as sf
 
-from .mp3info import info_frame
-from .sources import Source
+from mockserver.audio.mp3info import info_frame
+from mockserver.audio.sources import Source
 
 DEFAULT_CHUNK = 1 << 16  # samples per chunk (~1.5 s at 44.1 kHz)
 _PREFETCH = 3  # chunks rendered ahead of the encoder

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cache import ByteCache
+from mockserver.audio.cache import ByteCache
 
 TABLE_BITS = 11
 TABLE_SIZE = 1 << TABLE_BITS

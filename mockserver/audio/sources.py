@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .synth import Piece
+from mockserver.audio.synth import Piece
 
 DEFAULT_CHUNK = 1 << 16
 _LOOP_SMOOTH = 256  # samples over which a loop seam's step is smoothed out

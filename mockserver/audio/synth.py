@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .composer import BUS_C, BUS_L, BUS_R, STEPS_PER_BEAT, Composer
-from .features import MusicFeatures, features_to_dict
-from .instruments import BRIGHT_LEVELS, DRUMS, instrument_gain, note_length, note_wave
+from mockserver.audio.composer import BUS_C, BUS_L, BUS_R, STEPS_PER_BEAT, Composer
+from mockserver.audio.features import MusicFeatures, features_to_dict
+from mockserver.audio.instruments import BRIGHT_LEVELS, DRUMS, instrument_gain, note_length, note_wave
 
 #: Bump when the music for given inputs changes (part of content hashes).
 SYNTH_VERSION = 1

@@ -31,12 +31,12 @@ import soundfile
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 
-from ..audio import Samples, decode, encode_flac, encode_mp3, encode_wav
-from ..audio import effects as dsp
-from ..audio.encode import to_pcm16
-from ..audio.features import stable_hash
-from ..providers.musicgen import model as _model
-from ..specs import load_spec
+from mockserver.audio import Samples, decode, encode_flac, encode_mp3, encode_wav
+from mockserver.audio import effects as dsp
+from mockserver.audio.encode import to_pcm16
+from mockserver.audio.features import stable_hash
+from mockserver.providers.musicgen import model as _model
+from mockserver.openapi.specs import load_spec
 
 __all__ = [
     "APIClient", "APIError", "AudioMixer", "AudioOutput", "GenerationError",

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from . import install
+from mockserver.fakes import install
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,7 +12,7 @@ import pkgutil
 import threading
 from typing import Any
 
-from .base import Provider
+from mockserver.providers.base import Provider
 
 _lock = threading.Lock()
 

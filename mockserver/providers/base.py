@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ErrorFormat
-from ..jobs.ratelimit import Decision
-from ..limits import retry_after_only
-from ..routing import Route
+from mockserver.http.errors import ErrorFormat
+from mockserver.core.ratelimit import Decision
+from mockserver.http.limits import retry_after_only
+from mockserver.openapi.routing import Route
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from mockserver.core.services import Services
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Scope
 
 from mockserver.contracts.budget import Budget
 from mockserver.contracts.core import CheckResult, Report, Target, Violation
-from mockserver.contracts.local import free_port
+from mockserver.testing.servers import free_port
 from mockserver.contracts.runner import Options, run_contract
 from mockserver.contracts.semantic.common import ETA_MARGIN
 from mockserver.contracts.semantic.muzaic import inline_mp3

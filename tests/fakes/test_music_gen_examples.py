@@ -18,7 +18,7 @@ import soundfile
 
 import mockserver.fakes
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 REPO = Path(__file__).parents[2]
 

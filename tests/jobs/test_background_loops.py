@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 from live import LiveServer
-from mockserver.settings import Settings
-from mockserver.contracts.local import Receiver
+from mockserver.core.settings import Settings
+from mockserver.testing.servers import Receiver
 
 
 def test_an_idle_server_does_not_spin(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from netguard import off_loopback, watch
 
 MUSICGPT = "/musicgpt/api/public/v1/sound_generator"
@@ -149,7 +149,7 @@ def test_soundpiece_names_the_error_as_pydantic_does(default_server: LiveServer,
 
 
 def test_an_accepted_loopback_callback_is_still_delivered(tmp_path: Path) -> None:
-    from mockserver.contracts.local import Receiver
+    from mockserver.testing.servers import Receiver
 
     with Receiver() as receiver, _server(tmp_path, False) as live, watch() as seen:
         assert _musicgpt(live, receiver.url, "k1").status_code == 200

@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.jobs.clock import Clock
-from mockserver.settings import Settings
-from mockserver.store import Store
+from mockserver.core.clock import Clock
+from mockserver.core.settings import Settings
+from mockserver.core.store import Store
 
 
 def test_manual_clock_stands_still_and_advances(tmp_path: Path) -> None:

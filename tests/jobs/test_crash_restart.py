@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from live import ServerProcess
-from mockserver.contracts.local import Receiver
+from mockserver.testing.servers import Receiver
 
 KEY = {"Authorization": "crash-key"}
 BASE = "/musicgpt/api/public/v1"

@@ -8,10 +8,10 @@ import threading
 
 import pytest
 
-from mockserver.jobs.clock import Clock
-from mockserver.jobs.live import LiveWork
-from mockserver.jobs.tasks import TaskStore
-from mockserver.store import Store
+from mockserver.core.clock import Clock
+from mockserver.core.jobs.live import LiveWork
+from mockserver.core.jobs.tasks import TaskStore
+from mockserver.core.store import Store
 
 
 def test_leases_count_until_released_once() -> None:

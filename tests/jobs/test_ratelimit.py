@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 
 def test_limit_per_key_with_retry_after_and_window_on_the_clock(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 
 from live import LiveServer
-from mockserver.jobs.clock import Clock
-from mockserver.jobs.ratelimit import RateLimiter
-from mockserver.settings import Settings
+from mockserver.core.clock import Clock
+from mockserver.core.ratelimit import RateLimiter
+from mockserver.core.settings import Settings
 
 WINDOW = 60.0
 

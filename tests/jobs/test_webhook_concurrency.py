@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 DELIVERIES = 6
 IN_FLIGHT = 2

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from netguard import off_loopback, watch
 
 ATTEMPTS = 3

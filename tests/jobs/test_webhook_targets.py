@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.jobs.targets import (
+from mockserver.core.jobs.targets import (
     MALFORMED, MAX_URL_LENGTH, SCHEME, TARGET, TOO_LONG, TargetPolicy, parse_ipv4,
 )
 from netguard import watch

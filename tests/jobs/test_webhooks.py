@@ -11,9 +11,9 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from live import LiveServer
-from mockserver.jobs.webhooks import standard_webhook_headers, target_refusal
-from mockserver.settings import Settings
-from mockserver.contracts.local import Receiver
+from mockserver.core.jobs.webhooks import standard_webhook_headers, target_refusal
+from mockserver.core.settings import Settings
+from mockserver.testing.servers import Receiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

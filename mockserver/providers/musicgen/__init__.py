@@ -7,25 +7,25 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ErrorFormat
-from ...jobs.ratelimit import Decision
-from ..base import Provider
-from .model import AUTH_INVALID, AUTH_MISSING, RATE_LIMIT, error_body
+from mockserver.http.errors import ErrorFormat
+from mockserver.core.ratelimit import Decision
+from mockserver.providers.base import Provider
+from mockserver.providers.musicgen.model import AUTH_INVALID, AUTH_MISSING, RATE_LIMIT, error_body
 
 if TYPE_CHECKING:
-    from ...services import Services
+    from mockserver.core.services import Services
 
 
 def _handlers(services: Services) -> Mapping[tuple[str, str], Callable[..., Any]]:
     # The HTTP layer loads only when a server is built: `mockserver.fakes.music_gen`
     # imports `.model` (package and all) without it.
-    from .handlers import handler_table
+    from mockserver.providers.musicgen.handlers import handler_table
 
     return handler_table(services)
 
 
 def _websockets(services: Services) -> Mapping[str, Callable[..., Any]]:
-    from .ws import websocket_table
+    from mockserver.providers.musicgen.ws import websocket_table
 
     return websocket_table(services)
 

@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 from connexion import request
 from starlette.responses import Response
 
-from ...errors import ApiError
-from ...jobs.tasks import make_uuid
-from ...renders import Overloaded
-from ...routing import Route
-from ...services import Services
-from .model import (
+from mockserver.http.errors import ApiError
+from mockserver.core.jobs.tasks import make_uuid
+from mockserver.core.renders import Overloaded
+from mockserver.openapi.routing import Route
+from mockserver.core.services import Services
+from mockserver.providers.musicgen.model import (
     API_VERSION, COMPLETED, FILE_NOT_FOUND, MAX_CONCURRENT, MODELS, PROVIDER, TASK_NOT_FOUND,
     Generation, MultiTrack, default_seed, eta_seconds, failure, generation_from,
     has_file, multitrack_eta, multitrack_from, parse_file_name, render_file, schedule, task_status,

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...audio import (
+from mockserver.audio import (
     MusicSource, Samples, Source, encode_wav, features_from_prompt, iter_pcm16, plan,
 )
-from ...audio import effects
-from ...audio.features import MusicFeatures, stable_hash
-from ...jobs.tasks import FAILED as FAILED_OUTCOME, SUCCEEDED
+from mockserver.audio import effects
+from mockserver.audio.features import MusicFeatures, stable_hash
+from mockserver.core.jobs.tasks import FAILED as FAILED_OUTCOME, SUCCEEDED
 
 if TYPE_CHECKING:
-    from ...jobs.tasks import Task
+    from mockserver.core.jobs.tasks import Task
 
 PROVIDER = "musicgen"
 API_VERSION = "1.0.0"

@@ -20,13 +20,13 @@ from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ...errors import ApiError, InputRefused
-from ...input_guard import loads, off_loop
-from ...services import Services
-from ...specs import load_spec
-from ...validation import describe
-from .handlers import Generations, api_base, overloaded
-from .model import (
+from mockserver.http.errors import ApiError, InputRefused
+from mockserver.http.input_guard import loads, off_loop
+from mockserver.core.services import Services
+from mockserver.openapi.specs import load_spec
+from mockserver.openapi.validation import describe
+from mockserver.providers.musicgen.handlers import Generations, api_base, overloaded
+from mockserver.providers.musicgen.model import (
     AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STATUS_CODES,
     STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object,
     file_name, generation_from, pcm_chunks, validation_error,

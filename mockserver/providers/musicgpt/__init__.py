@@ -1,9 +1,9 @@
 """MusicGPT: asynchronous sound generation polled by id, with webhooks (``specs/musicgpt.yaml``)."""
 
-from ...errors import ErrorFormat
-from ..base import Provider
-from .handlers import handler_table
-from .model import PROMPT_REQUIRED
+from mockserver.http.errors import ErrorFormat
+from mockserver.providers.base import Provider
+from mockserver.providers.musicgpt.handlers import handler_table
+from mockserver.providers.musicgpt.model import PROMPT_REQUIRED
 
 PROVIDER = Provider(
     name="musicgpt",

@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 
 from connexion import request
 
-from ...errors import ApiError
-from ...jobs.engine import Webhook
-from ...jobs.tasks import SUCCEEDED, Task, make_uuid
-from ...routing import Route
-from ...services import Services
-from .model import (
+from mockserver.http.errors import ApiError
+from mockserver.core.jobs.engine import Webhook
+from mockserver.core.jobs.tasks import SUCCEEDED, Task, make_uuid
+from mockserver.openapi.routing import Route
+from mockserver.core.services import Services
+from mockserver.providers.musicgpt.model import (
     BOTH_OR_NEITHER, COMPLETED, CONVERSION_TYPE, FILE_TTL_SECONDS, IDEMPOTENCY_CONFLICT, KIND,
     NOT_FOUND, PROVIDER, audio_length, conversion, credits_for, eta_seconds, failure, file_name,
     render_mp3, render_seed, schedule, submit_message, task_id_of, title_for, webhook_payload,

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...audio import MusicSource, encode_mp3, features_from_prompt, plan
-from ...jobs.tasks import FAILED, SUCCEEDED, Task
+from mockserver.audio import MusicSource, encode_mp3, features_from_prompt, plan
+from mockserver.core.jobs.tasks import FAILED, SUCCEEDED, Task
 
 PROVIDER = "musicgpt"
 CONVERSION_TYPE = "SOUND_GENERATOR"

@@ -1,9 +1,9 @@
 """Muzaic: synchronous soundtrack and single-file generation (``specs/muzaic.yaml``)."""
 
-from ...errors import ErrorFormat
-from ..base import Provider
-from .handlers import handler_table
-from .model import SCHEMA_SQL
+from mockserver.http.errors import ErrorFormat
+from mockserver.providers.base import Provider
+from mockserver.providers.muzaic.handlers import handler_table
+from mockserver.providers.muzaic.model import SCHEMA_SQL
 
 PROVIDER = Provider(
     name="muzaic",

@@ -9,13 +9,13 @@ from typing import Any
 from connexion import request
 from starlette.responses import Response
 
-from ...audio import encode_mp3
-from ...errors import ApiError
-from ...renders import Overloaded
-from ...responses import b64, json_with_blob
-from ...routing import Route
-from ...services import Services
-from .model import (
+from mockserver.audio import encode_mp3
+from mockserver.http.errors import ApiError
+from mockserver.core.renders import Overloaded
+from mockserver.http.responses import b64, json_with_blob
+from mockserver.openapi.routing import Route
+from mockserver.core.services import Services
+from mockserver.providers.muzaic.model import (
     API_VERSION, SAMPLE_RATE, Library, execution_time, soundtrack_file_recipe, tag_catalogue,
     tag_warnings, check_params, requested_hash, tokens_for,
 )
@@ -114,7 +114,7 @@ class MuzaicHandlers:
         tokens = tokens_for(seconds)
         self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
         now = self.services.clock.isoformat()
-        from .model import Region  # local: only this operation builds a bare region
+        from mockserver.providers.muzaic.model import Region  # local: only this operation builds a bare region
         self.library.save_regions(
             [Region(0, 0, round(seconds * SAMPLE_RATE), recipe, region_hash)], now)
         self.library.save_file(f"{region_hash}.mp3", {"kind": "region", "hash": region_hash},

@@ -12,13 +12,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...audio import (
+from mockserver.audio import (
     SYNTH_VERSION, Fitted, MusicSource, Silence, Source, Timeline, features_from_dict, features_from_params,
     features_to_dict, normalized, plan,
 )
-from ...audio.features import TAG_STYLES
-from ...errors import ApiError
-from ...store import Store
+from mockserver.audio.features import TAG_STYLES
+from mockserver.http.errors import ApiError
+from mockserver.core.store import Store
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 1200.0

@@ -3,10 +3,10 @@
 
 from typing import Any
 
-from ...errors import ApiError, ErrorFormat
-from ..base import Provider
-from .handlers import handler_table
-from .model import UNAUTHORIZED
+from mockserver.http.errors import ApiError, ErrorFormat
+from mockserver.providers.base import Provider
+from mockserver.providers.soundpiece.handlers import handler_table
+from mockserver.providers.soundpiece.model import UNAUTHORIZED
 
 # JSON Schema keyword (see validation.rule_of) -> the pydantic error type the docs show.
 ERROR_TYPES = {

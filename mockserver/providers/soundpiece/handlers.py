@@ -12,16 +12,16 @@ from urllib.parse import urlparse
 import numpy as np
 from connexion import request
 
-from ...audio import decode, encode_flac
-from ...errors import ApiError
-from ...files import PREFIX as FILES_PREFIX
-from ...jobs.engine import Webhook
-from ...jobs.targets import MALFORMED, MAX_URL_LENGTH, SCHEME, TOO_LONG, Refusal
-from ...jobs.tasks import FAILED, SUCCEEDED, Task, make_base36
-from ...jobs.webhooks import standard_webhook_headers
-from ...routing import Route
-from ...services import Services
-from .model import (
+from mockserver.audio import decode, encode_flac
+from mockserver.http.errors import ApiError
+from mockserver.core.files import PREFIX as FILES_PREFIX
+from mockserver.core.jobs.engine import Webhook
+from mockserver.core.jobs.targets import MALFORMED, MAX_URL_LENGTH, SCHEME, TOO_LONG, Refusal
+from mockserver.core.jobs.tasks import FAILED, SUCCEEDED, Task, make_base36
+from mockserver.core.jobs.webhooks import standard_webhook_headers
+from mockserver.openapi.routing import Route
+from mockserver.core.services import Services
+from mockserver.providers.soundpiece.model import (
     CONFLICT, DEFAULT_LONG_POLL, DEFAULT_URL_TTL, FAILURE, INSUFFICIENT, NOT_FOUND, OPERATIONS,
     PROVIDER, SAMPLE_RATE, Operation, check_secrets, credits_for, job_seconds, local_file, output_name,
     output_samples, output_source, parse_output_name, to_rate, variation_seed, webhook_secret,

@@ -19,11 +19,11 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ...audio import (
+from mockserver.audio import (
     Curve, Fitted, MusicFeatures, MusicSource, Samples, Source, features_from_prompt, plan,
 )
-from ...audio.analysis import onset_rate, rms, spectral_centroid
-from ...files import PREFIX as FILES_PREFIX
+from mockserver.audio.analysis import onset_rate, rms, spectral_centroid
+from mockserver.core.files import PREFIX as FILES_PREFIX
 
 PROVIDER = "soundpiece"
 SAMPLE_RATE = 44100

@@ -17,7 +17,7 @@ import soundfile
 import websockets
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from spec_check import assert_documented
 
 BASE = "/musicgen/api/v1"

@@ -8,7 +8,7 @@ from pathlib import Path
 from fuzz import run_schemathesis
 from live import LiveServer
 from mockserver.contracts.providers import PROVIDERS
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 KEY = "schemathesis-key"
 

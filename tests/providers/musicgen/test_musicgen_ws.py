@@ -15,7 +15,7 @@ import websockets
 from jsonschema import Draft4Validator
 
 from live import LiveServer
-from mockserver.specs import load_spec
+from mockserver.openapi.specs import load_spec
 from musicgen_helpers import (
     SAMPLE_RATE, advance, client, collect_stream, connect, fetch_wav, pcm_of, server, submit,
     task, ws_json,

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from spec_check import assert_documented
 
 BASE = "/musicgpt/api/public"

@@ -12,7 +12,7 @@ from audiocheck import ONE_MS, SAMPLE_RATE, ffmpeg_decode
 from musicgpt_helpers import (
     BY_ID, advance, by_id, client, conversion, deliveries, server, submit,
 )
-from mockserver.contracts.local import Receiver
+from mockserver.testing.servers import Receiver
 from spec_check import assert_documented, assert_schema
 
 

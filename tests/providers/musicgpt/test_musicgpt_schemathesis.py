@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fuzz import run_schemathesis
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 KEY = "schemathesis-key"
 

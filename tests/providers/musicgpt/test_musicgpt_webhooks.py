@@ -9,7 +9,7 @@ from pathlib import Path
 from musicgpt_helpers import (
     advance, by_id, client, deliveries, server, submit, wait_recorded_attempts,
 )
-from mockserver.contracts.local import Receiver
+from mockserver.testing.servers import Receiver
 from spec_check import assert_schema
 
 BACKOFF = 10  # seconds before the first retry; doubled for each further one

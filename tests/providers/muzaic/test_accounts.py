@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 REGION = {"time": 0, "duration": 2.5, "action": "generate"}
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from audiocheck import ONE_MS, SAMPLE_RATE, ffmpeg_decode
 from live import LiveServer
 from mockserver.audio.analysis import onset_rate, spectral_centroid
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 KEY = {"MuzaicAPI-Secret-Key": "property-key"}
 SLOW_OK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -9,7 +9,7 @@ import httpx
 
 from audiocheck import ffmpeg_decode
 from live import LiveServer, ServerProcess
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 
 KEY = {"MuzaicAPI-Secret-Key": "restart-key"}
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from soundpiece_helpers import KEY, SONG, body_for, client
 from spec_check import assert_documented
 

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from soundpiece_helpers import KEY, SONG, advance, body_for, client
 from spec_check import assert_documented
 

@@ -17,9 +17,9 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from live import LiveServer
 from mockserver.providers.soundpiece.model import DEFAULT_WEBHOOK_SECRET, job_seconds
-from mockserver.settings import Settings
-from mockserver.specs import load_spec
-from mockserver.contracts.local import Receiver
+from mockserver.core.settings import Settings
+from mockserver.openapi.specs import load_spec
+from mockserver.testing.servers import Receiver
 from soundpiece_helpers import KEY, ROUTES, SONG, advance, body_for, client, poll, submit
 from spec_check import assert_documented
 

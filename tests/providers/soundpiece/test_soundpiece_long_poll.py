@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from soundpiece_helpers import advance, body_for, client, poll, submit
 
 ROUTE = "create.new_fx"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
 from soundpiece_helpers import SONG, advance, body_for, client, poll, submit
 
 ROUTE = "create.new_fx"

@@ -1,0 +1,102 @@
+"""The shared machinery one server run hands to every provider's handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from mockserver.core.accounts import Accounts
+from mockserver.audio.cache import ByteCache
+from mockserver.core.files import FileLinks
+from mockserver.core.clock import Clock
+from mockserver.core.jobs.engine import JobEngine
+from mockserver.core.jobs.idempotency import Idempotency
+from mockserver.core.jobs.live import LiveWork
+from mockserver.core.jobs.outcomes import FailureRules
+from mockserver.core.ratelimit import RateLimiter
+from mockserver.core.jobs.tasks import TaskStore
+from mockserver.core.jobs.webhooks import Webhooks
+from mockserver.core.memory import MB, MemoryLimits, release_memory
+from mockserver.core.renders import RenderGate
+from mockserver.core.settings import Settings
+from mockserver.core.store import Store
+
+
+@dataclass
+class Services:
+    """State, time, accounts, jobs and the audio cache of one server run."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    accounts: Accounts
+    audio_cache: ByteCache
+    tasks: TaskStore
+    webhooks: Webhooks
+    jobs: JobEngine
+    idempotency: Idempotency
+    rate_limits: RateLimiter
+    failures: FailureRules
+    files: FileLinks
+    limits: MemoryLimits
+    renders: RenderGate
+    """At most ``limits.max_concurrent_renders`` audio renders at once, over every provider."""
+    live: LiveWork = field(default_factory=LiveWork)
+    """Generations that last as long as a connection (websocket streams), for concurrency
+    limits next to ``tasks.running``."""
+
+    @classmethod
+    def create(cls, settings: Settings) -> "Services":
+        """Open the state file and build the shared pieces."""
+        limits = settings.memory_limits()
+        store = Store(settings.state_path)
+        clock = Clock(settings.clock, settings.speed, store)
+        hooks = settings.webhook_config()
+        webhooks = Webhooks(
+            store, clock,
+            max_attempts=int(hooks.get("attempts", 5)),
+            backoff_seconds=float(hooks.get("backoff_seconds", 1.0)),
+            timeout_seconds=float(hooks.get("timeout_seconds", 10.0)),
+            allow_public=bool(hooks.get("allow_public", False)),
+            max_in_flight=limits.webhook_in_flight,
+        )
+        tasks = TaskStore(store)
+        return cls(
+            settings=settings,
+            store=store,
+            clock=clock,
+            accounts=Accounts(store, settings, clock),
+            audio_cache=ByteCache(int(limits.audio_cache_mb * MB)),
+            tasks=tasks,
+            webhooks=webhooks,
+            jobs=JobEngine(tasks, clock, webhooks),
+            idempotency=Idempotency(store),
+            rate_limits=RateLimiter(clock, limits.rate_limit_buckets),
+            failures=FailureRules(store),
+            files=FileLinks(store, clock, settings.files_config().get("signing_key")),
+            limits=limits,
+            renders=RenderGate(limits.max_concurrent_renders),
+        )
+
+    def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """Audio for ``key`` from the cache, else rendered once in a render slot (raises
+        ``renders.Overloaded`` when none is free). After a large render the freed working
+        memory is handed back to the OS."""
+        def make() -> bytes:
+            data = self.renders.run(render)
+            threshold = self.limits.trim_after_render_mb * MB
+            if threshold and len(data) >= threshold:
+                release_memory()
+            return data
+
+        return self.audio_cache.get_or_create(key, make)
+
+    async def run_background(self) -> None:
+        """The background loops: the job engine and the webhook sender (until cancelled)."""
+        await asyncio.gather(self.jobs.run(), self.webhooks.run())
+
+    @property
+    def seed(self) -> int:
+        """The ``--seed`` every deterministic id, hash and sound derives from."""
+        return self.settings.seed

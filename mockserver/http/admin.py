@@ -1,0 +1,155 @@
+"""The mock's own controls under ``/_mock``: health, reset and the request journal; and the
+404 for a path under no provider, which lists the served base URLs."""
+
+from __future__ import annotations
+
+import contextlib
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mockserver.http.directory import Directory
+from mockserver.http.errors import ApiError, InputRefused, origin_of
+from mockserver.http.input_guard import loads
+from mockserver.http.journal import read_journal
+from mockserver.core.renders import Overloaded, Slot
+from mockserver.core.services import Services
+from mockserver.core.settings import InputLimits
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict:
+    try:  # strict JSON within the default limits (the input guard has bounded its size)
+        body = loads(await request.body(), InputLimits())
+    except InputRefused as exc:
+        raise ApiError(exc.status or 400, f"body must be a JSON object: {exc.message}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object")
+    return body
+
+
+def _limit(request: Request) -> int:
+    try:
+        return max(1, min(int(request.query_params.get("limit", "100")), 10_000))
+    except ValueError:
+        raise ApiError(400, "limit must be an integer") from None
+
+
+def admin_app(services: Services, directory: Directory) -> Starlette:
+    """A Starlette app serving ``/_mock/...``; it also answers paths no provider serves."""
+    mounts = [(m.name, m.base) for m in directory.mounts]
+
+    async def health(_request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "seed": services.seed,
+                "state": "memory" if services.store.path == ":memory:" else "file",
+                "providers": {name: base or "/" for name, base in mounts},
+                "time": services.clock.isoformat(),
+            }
+        )
+
+    async def reset(request: Request) -> JSONResponse:
+        tables = services.store.reset()
+        services.audio_cache.clear()
+        services.rate_limits.reset()
+        return JSONResponse({"reset": sorted(tables)})
+
+    async def journal(request: Request) -> JSONResponse:
+        entries = read_journal(services.store, _limit(request),
+                               request.query_params.get("provider"))
+        return JSONResponse({"entries": entries})
+
+    async def accounts(request: Request) -> JSONResponse:
+        found = services.accounts.list(request.query_params.get("provider"))
+        return JSONResponse({"accounts": [
+            {"provider": a.provider, "name": a.name, "balance": a.balance, "used": a.used,
+             "created_at": a.created_at} for a in found]})
+
+    async def clock(_request: Request) -> JSONResponse:
+        return JSONResponse(services.clock.describe())
+
+    async def advance(request: Request) -> JSONResponse:
+        seconds = (await _json_object(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 1e9:
+            raise ApiError(400, "seconds must be a number from 0 to 1e9")
+        services.clock.advance(float(seconds))
+        return JSONResponse(services.clock.describe())
+
+    async def webhooks(request: Request) -> JSONResponse:
+        deliveries = services.webhooks.list(request.query_params.get("provider"), _limit(request))
+        return JSONResponse({"deliveries": [d.describe() for d in deliveries]})
+
+    async def failures(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse({"rules": services.failures.list()})
+        body = await _json_object(request)
+        provider, count, match = body.get("provider"), body.get("count", 1), body.get("match", "")
+        if provider not in {name for name, _ in mounts}:
+            raise ApiError(400, f"provider must be one of {[n for n, _ in mounts]}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ApiError(400, "count must be a positive integer")
+        if not isinstance(match, str):
+            raise ApiError(400, "match must be a string")
+        rule = services.failures.add(provider, count, match)
+        return JSONResponse({"id": rule, "provider": provider, "count": count, "match": match},
+                            status_code=201)
+
+    async def files(request: Request) -> Response:
+        def fetch(slot: Slot | None = None) -> tuple[bytes, str]:
+            with services.renders.holding(slot) if slot else contextlib.nullcontext():
+                return services.files.fetch(
+                    request.path_params["provider"], request.path_params["name"],
+                    request.query_params.get("expires"), request.query_params.get("signature"))
+
+        # Rendering a long file takes seconds: off the event loop, so other requests go on.
+        try:
+            data, media_type = await run_in_threadpool(fetch)
+        except Overloaded:
+            # A stored file is downloaded, not refused: wait for a render slot (holding no
+            # thread), as long as the config allows.
+            slot = await services.renders.acquire(services.limits.render_wait_seconds)
+            if slot is None:
+                error = services.renders.refusal()
+                raise ApiError(503, str(error), headers=error.headers) from None
+            try:
+                data, media_type = await run_in_threadpool(fetch, slot)
+            finally:
+                slot.release()  # also when the call never ran (the client left)
+        return Response(data, media_type=media_type)
+
+    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        response = _error(exc.status, exc.message)
+        response.headers.update(exc.headers)
+        return response
+
+    async def not_served(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code != 404:
+            return _error(exc.status_code, str(exc.detail))
+        return JSONResponse(directory.not_served(origin_of(request), request.url.path),
+                            status_code=404)
+
+    return Starlette(
+        routes=[
+            Route("/_mock/health", health, methods=["GET"]),
+            Route("/_mock/reset", reset, methods=["POST"]),
+            Route("/_mock/journal", journal, methods=["GET"]),
+            Route("/_mock/accounts", accounts, methods=["GET"]),
+            Route("/_mock/clock", clock, methods=["GET"]),
+            Route("/_mock/clock/advance", advance, methods=["POST"]),
+            Route("/_mock/webhooks", webhooks, methods=["GET"]),
+            Route("/_mock/failures", failures, methods=["GET", "POST"]),
+            Route("/_mock/files/{provider}/{name}", files, methods=["GET"]),
+        ],
+        exception_handlers={ApiError: on_api_error, HTTPException: not_served},
+    )

@@ -1,0 +1,204 @@
+"""Build the one ASGI app: every provider's spec under its prefix, plus ``/_mock``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from urllib.parse import urlparse
+
+import connexion
+from connexion.options import SwaggerUIOptions
+from starlette.routing import Router, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockserver.http import auth
+from mockserver.http.admin import admin_app
+from mockserver.http.admin_access import AdminAccess, AdminGuard
+from mockserver.http.directory import Directory, Mount
+from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers, origin_of
+from mockserver.http.input_guard import InputGuard
+from mockserver.openapi.spec_index import SpecIndex
+from mockserver.http.journal import JournalMiddleware
+from mockserver.http.limits import RateLimitMiddleware, key_reader
+from mockserver.http.media_types import DefaultContentType
+from mockserver.providers import PROVIDERS, Provider
+from mockserver.openapi.routing import RouteTableResolver
+from mockserver.core.services import Services
+from mockserver.core.settings import Settings
+from mockserver.openapi.specs import load_spec
+from mockserver.openapi.validation import validator_map
+
+
+class PrefixDispatcher:
+    """Send each request to the first app whose path prefix matches; scopes are untouched.
+
+    Each provider is a separate connexion app (with its own error handlers), mounted with
+    its full base path, so nothing rewrites ``path``/``root_path`` on the way in.
+    """
+
+    def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp,
+                 background: Callable[[], Awaitable[None]], websockets: ASGIApp) -> None:
+        # Longest prefix first, so "/musicgen/api/v1" wins over a shorter one.
+        self.routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
+        self.fallback = fallback
+        self.background = background
+        self.websockets = websockets
+
+    def app_for(self, path: str) -> ASGIApp:
+        """The app that serves ``path``."""
+        for prefix, app in self.routes:
+            if prefix and (path == prefix or path.startswith(prefix + "/")):
+                return app
+        return self.fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] == "websocket":
+            await self.websockets(scope, receive, send)
+            return
+        await self.app_for(scope.get("path", "/"))(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Run the background loops (jobs, webhooks) for as long as the server runs."""
+        task: asyncio.Task[None] | None = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                task = asyncio.create_task(self.background())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def server_path(spec: dict) -> str:
+    """The path part of the spec's first server URL ("" for a bare host)."""
+    servers = spec.get("servers") or [{"url": "/"}]
+    return urlparse(servers[0]["url"]).path.rstrip("/")
+
+
+def selected_providers(settings: Settings) -> list[Provider]:
+    """Providers this run serves, in the registry's order."""
+    unknown = set(settings.providers) - set(PROVIDERS)
+    if unknown:
+        raise ValueError(f"unknown provider(s): {', '.join(sorted(unknown))};"
+                         f" known: {', '.join(PROVIDERS)}")
+    names = settings.providers or tuple(PROVIDERS)
+    return [PROVIDERS[n] for n in PROVIDERS if n in names]
+
+
+def base_path(provider: Provider, spec: dict, at_root: bool) -> str:
+    """``/<provider>`` + the spec's server path; only the server path when served at root."""
+    return server_path(spec) if at_root else f"/{provider.name}{server_path(spec)}"
+
+
+def mount(provider: Provider, spec: dict, at_root: bool) -> Mount:
+    """Where ``provider`` is served, with its spec's paths."""
+    base = base_path(provider, spec, at_root)
+    return Mount(provider.name, base, SpecIndex(spec, base))
+
+
+def provider_app(provider: Provider, spec: dict, services: Services, served: Mount,
+                 directory: Directory) -> ASGIApp:
+    """One connexion app serving one provider's spec at its base path."""
+    base = served.base
+    services.store.migrate(provider.schema_sql)
+    check = auth.make_key_check(
+        services.accounts, provider.name, provider.errors.missing_key,
+        provider.invalid_key_message,
+    )
+    limits = services.settings.input_limits(provider.name)
+    app = connexion.AsyncApp(__name__)
+    resolver = RouteTableResolver(provider.handlers(services))
+    resolver.check_matches(spec)
+    app.add_api(
+        spec,
+        base_path=base,
+        resolver=resolver,
+        security_map=auth.security_map(check),
+        validator_map=validator_map(limits),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
+        validate_responses=False,
+    )
+    install_error_handlers(app, provider.errors, served.index,
+                           hints(provider.name, spec, directory))
+    limited = with_rate_limit(DefaultContentType(app, served.index), provider, spec, services,
+                              base)
+    return InputGuard(limited, limits, provider.errors)
+
+
+def hints(name: str, spec: dict, directory: Directory) -> Hints:
+    """What a provider's 404s and 401s add to its messages: the base URL and paths that
+    exist, and where the key goes."""
+    places = auth.key_places(spec)
+    return Hints(
+        not_found=lambda request: directory.not_in_spec(
+            name, origin_of(request), request.url.path),
+        missing_key=lambda request, error: auth.explain_missing_key(
+            places, request.headers, error))
+
+
+def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
+                    services: Services, base: str = "") -> ASGIApp:
+    """Wrap a provider app in its rate limit (documented default or config), if any."""
+    configured = services.settings.provider_config(provider.name).get("rate_limit")
+    limit = provider.rate_limit
+    if configured is not None:
+        limit = (int(configured["requests"]), float(configured.get("window_seconds", 60)))
+    if limit is None:
+        return app
+    return RateLimitMiddleware(
+        app, provider=provider.name, limiter=services.rate_limits, requests=limit[0],
+        window=limit[1], read_key=key_reader(spec, base), errors=provider.errors,
+        headers=provider.rate_limit_headers)
+
+
+ADMIN_ERRORS = ErrorFormat(body=lambda error: {"error": error.message})
+"""``/_mock``'s error body (as ``admin.py`` answers)."""
+
+
+def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
+    """The whole server as one ASGI app."""
+    access = AdminAccess.for_settings(settings)  # a bad token is refused before state opens
+    services = services or Services.create(settings)
+    providers = selected_providers(settings)
+    at_root = len(providers) == 1 and len(settings.providers) == 1
+    specs = {provider.name: load_spec(provider.spec) for provider in providers}
+    directory = Directory([mount(p, specs[p.name], at_root) for p in providers])
+    mounts = [(served.name, served.base) for served in directory.mounts]
+    routes: list[tuple[str, ASGIApp]] = []
+    sockets: list[WebSocketRoute] = []
+    for provider, served in zip(providers, directory.mounts):
+        routes.append((served.base, provider_app(provider, specs[provider.name], services,
+                                                 served, directory)))
+        if provider.websockets is not None:
+            sockets += [WebSocketRoute(served.base + path, endpoint)
+                        for path, endpoint in provider.websockets(services).items()]
+    limits = settings.input_limits()
+    admin = AdminGuard(InputGuard(admin_app(services, directory), limits, ADMIN_ERRORS), access)
+    fallback = routes[0][1] if at_root else admin
+    # a websocket handshake over the limits is closed (403): no error body is sent there
+    sockets_app = InputGuard(Router(routes=sockets), limits, ADMIN_ERRORS)
+    dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
+                                  services.run_background, sockets_app)
+    names = {base: name for name, base in mounts}
+    sensitive = {h for p in providers for h in p.sensitive_headers}
+
+    def provider_for(path: str) -> str | None:
+        for prefix, _ in dispatcher.routes:
+            if prefix != "/_mock" and (path == prefix or path.startswith(prefix + "/")):
+                return names.get(prefix)
+        return providers[0].name if at_root else None
+
+    app = JournalMiddleware(dispatcher, services.store, services.clock, provider_for, sensitive)
+    app.services = services  # type: ignore[attr-defined]  # tests and the CLI reach state here
+    app.mounts = mounts  # type: ignore[attr-defined]
+    app.admin_token = access.token  # type: ignore[attr-defined]  # the CLI prints a generated one
+    return app

@@ -1,0 +1,125 @@
+"""The request journal: every request the server answered, with keys redacted (also keys
+sent in a header the provider does not read, such as ``X-API-Key`` or another provider's,
+and keys in the query string, such as ``?token=``).
+
+An ASGI middleware records method, path, query, status, provider, headers (secrets
+redacted, each value cut to ``HEADER_LIMIT`` characters) and the first few KiB of the body
+into the ``journal`` table, like WireMock's request log; ``GET /_mock/journal`` reads it back.
+A cut value ends with ``…[cut: N characters]``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mockserver.http.auth import CREDENTIAL_HEADER
+from mockserver.core.clock import Clock
+from mockserver.core.keyhash import clip, redact_query
+from mockserver.core.store import Store
+
+BODY_LIMIT = 4096
+HEADER_LIMIT = 1024
+"""Characters kept of one header value (a 1 MB header is stored as 1 KiB and a marker)."""
+URL_LIMIT = 4096
+"""Characters kept of the path and of the query string."""
+HEADER_COUNT_LIMIT = 100
+"""Headers kept per request; the rest are counted under the name ``…``."""
+KEEP_ROWS = 10_000
+SENSITIVE = {"authorization", "x-api-key", "cookie"}
+
+
+class JournalMiddleware:
+    """Record each HTTP request (admin calls excluded) after its response is sent."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: Store,
+        clock: Clock,
+        provider_for: Callable[[str], str | None],
+        sensitive_headers: set[str],
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.clock = clock
+        self.provider_for = provider_for
+        self.sensitive = SENSITIVE | {h.lower() for h in sensitive_headers}
+        self._count = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_mock"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        body = bytearray()
+        status = 0
+
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) < BODY_LIMIT:
+                body.extend(message.get("body", b"")[: BODY_LIMIT - len(body)])
+            return message
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive_and_keep, send_and_watch)
+        finally:
+            self._record(scope, status or 500, bytes(body), time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, body: bytes, elapsed: float) -> None:
+        headers: dict[str, Any] = {}
+        raw_headers = scope.get("headers", [])
+        for raw_name, raw_value in raw_headers[:HEADER_COUNT_LIMIT]:
+            name = clip(raw_name.decode("latin-1").lower(), HEADER_LIMIT)
+            value = raw_value.decode("latin-1")
+            secret = name in self.sensitive or CREDENTIAL_HEADER.search(name)
+            headers[name] = (self.store.keys.label_credential(value) if secret
+                             else clip(value, HEADER_LIMIT))
+        if len(raw_headers) > HEADER_COUNT_LIMIT:
+            headers["…"] = f"{len(raw_headers) - HEADER_COUNT_LIMIT} more headers not kept"
+        query = redact_query(scope.get("query_string", b"").decode("latin-1"),
+                             self.store.keys.label)
+        self.store.execute(
+            "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
+            " elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.clock.isoformat(), self.provider_for(scope["path"]), scope["method"],
+                clip(scope["path"], URL_LIMIT), clip(query, URL_LIMIT), status,
+                json.dumps(headers), body.decode("utf-8", "replace"), round(elapsed * 1000, 3),
+            ),
+        )
+        self._count += 1
+        if self._count % 1000 == 0:
+            self.store.execute(
+                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (KEEP_ROWS,)
+            )
+
+
+def read_journal(store: Store, limit: int = 100, provider: str | None = None) -> list[dict]:
+    """The newest journal entries first."""
+    sql = "SELECT * FROM journal"
+    params: list[Any] = []
+    if provider:
+        sql += " WHERE provider = ?"
+        params.append(provider)
+    sql += " ORDER BY id DESC LIMIT ?"
+    params.append(limit)
+    rows = store.all(sql, params)
+    return [
+        {
+            "id": r["id"], "at": r["at"], "provider": r["provider"], "method": r["method"],
+            "path": r["path"], "query": r["query"], "status": r["status"],
+            "headers": json.loads(r["headers"]), "body": r["body"], "elapsed_ms": r["elapsed_ms"],
+        }
+        for r in rows
+    ]
