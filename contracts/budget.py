@@ -21,8 +21,10 @@ UNITS: dict[str, tuple[str, str]] = {
 }
 
 
-def cost_of(provider: str, seconds: float, variations: int = 1) -> float:
-    """Estimated cost of one generation of ``seconds`` of audio, in the provider's unit."""
+def cost_of(seconds: float, variations: int = 1) -> float:
+    """Estimated cost of one generation of ``seconds`` of audio, in the provider's unit
+    (``UNITS``): every provider's is one per started second, per variation, so the provider
+    does not change the number."""
     return float(math.ceil(seconds) * max(1, variations))
 
 

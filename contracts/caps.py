@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver.openapi.refs import pointer, resolve
+
 DURATION_FIELDS = ("duration", "audio_length", "time")
 CAP_SECONDS = 2
 
@@ -46,10 +48,10 @@ def nested_fills(spec: dict, cap: float = CAP_SECONDS) -> dict[str, list[list]]:
         for method, operation in item.items():
             if method not in ("get", "put", "post", "patch", "delete"):
                 continue
-            body = _follow(spec, operation.get("requestBody") or {})
+            body = resolve(spec, operation.get("requestBody") or {})
             found: list[list] = []
             for media in (body.get("content") or {}).values():
-                schema = _follow(spec, media.get("schema") or {})
+                schema = resolve(spec, media.get("schema") or {})
                 for key, child in (schema.get("properties") or {}).items():
                     _defaults_below(spec, child, [key], cap, found, frozenset())
             if found:
@@ -66,12 +68,12 @@ def _defaults_below(spec: dict, node: Any, place: list[str], cap: float, found: 
         if ref in seen:
             return
         seen = seen | {ref}
-    node = _follow(spec, node)
+    node = resolve(spec, node)
     if node.get("type") == "array" or "items" in node:
         _defaults_below(spec, node.get("items") or {}, [*place, "[]"], cap, found, seen)
         return
     for key, child in (node.get("properties") or {}).items():
-        child_schema = _follow(spec, child)
+        child_schema = resolve(spec, child)
         default = child_schema.get("default")
         if (key in DURATION_FIELDS and isinstance(default, (int, float))
                 and not isinstance(default, bool) and default > cap):
@@ -91,7 +93,7 @@ def _collect(spec: dict, node: Any, found: dict[str, list[float | None]],
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/"):
         if ref not in seen:
-            _collect(spec, _resolve(spec, ref), found, seen | {ref})
+            _collect(spec, pointer(spec, ref), found, seen | {ref})
         return
     properties = node.get("properties") if isinstance(node.get("properties"), dict) else {}
     fields = list(properties.items())
@@ -109,33 +111,24 @@ def _top_level_defaults(spec: dict, operation: dict) -> dict[str, float]:
     """Numeric defaults of the length fields at the top of the request body and the query."""
     out: dict[str, float] = {}
     fields: list[tuple[str, Any]] = [(p.get("name"), p.get("schema")) for p in (
-        _follow(spec, p) for p in operation.get("parameters") or []) if p.get("in") == "query"]
-    body = _follow(spec, operation.get("requestBody") or {})
+        resolve(spec, p) for p in operation.get("parameters") or []) if p.get("in") == "query"]
+    body = resolve(spec, operation.get("requestBody") or {})
     for media in (body.get("content") or {}).values():
-        schema = _follow(spec, media.get("schema") or {})
+        schema = resolve(spec, media.get("schema") or {})
         fields += list((schema.get("properties") or {}).items())
     for name, schema in fields:
-        schema = _follow(spec, schema or {})
+        schema = resolve(spec, schema or {})
         default = schema.get("default")
         if name in DURATION_FIELDS and isinstance(default, (int, float)):
             out[name] = max(out.get(name, default), default)
     return out
 
 
-def _follow(spec: dict, node: Any) -> dict:
-    """``node`` with its ``$ref`` chain resolved (``{}`` for anything but a mapping)."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"] not in seen:
-        seen.add(node["$ref"])
-        node = _resolve(spec, node["$ref"])
-    return node if isinstance(node, dict) else {}
-
-
 def _maximum(spec: dict, schema: dict, seen: set[str]) -> float | None:
     """The documented maximum of a number schema (through ``$ref``/``allOf``); None: none."""
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
-        return _maximum(spec, _resolve(spec, ref), seen | {ref})
+        return _maximum(spec, pointer(spec, ref), seen | {ref})
     bounds = [schema["maximum"]] if isinstance(schema.get("maximum"), (int, float)) else []
     for part in schema.get("allOf") or []:
         if isinstance(part, dict):
@@ -143,11 +136,3 @@ def _maximum(spec: dict, schema: dict, seen: set[str]) -> float | None:
             if inner is not None:
                 bounds.append(inner)
     return min(bounds) if bounds else None
-
-
-def _resolve(spec: dict, ref: str) -> Any:
-    node: Any = spec
-    for part in ref[2:].split("/"):
-        node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(
-            node, dict) else {}
-    return node

@@ -41,7 +41,7 @@ def plan(providers: list[str], examples: int, budget: Budget) -> str:
         total, calls = _fuzzing_plan(name, examples, budget, lines)
         for prop in PROPERTIES[name]:
             for method, path, seconds in prop.plan(examples):
-                cost = cost_of(name, seconds) if seconds else 0.0
+                cost = cost_of(seconds) if seconds else 0.0
                 lines.append(f"  {prop.name}: {method} {path}" + (f"  ~{cost:g} {unit}" if cost
                                                                     else "  (free)"))
                 if seconds:

@@ -7,14 +7,6 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-# The twelve drift kinds every run can report, plus a few more specific ones.
-DRIFT_KINDS = (
-    "field_dropped", "type_changed", "enum_violation", "status_code_changed", "error_shape",
-    "lifecycle_backwards", "job_never_completes", "audio_undecodable", "audio_wrong_length",
-    "webhook_missing", "webhook_bad_signature", "idempotency_new_work",
-)
-
-
 @dataclass(frozen=True)
 class Violation:
     """One broken promise: what was expected, what came back, and how to reproduce it."""

@@ -58,7 +58,7 @@ class ProviderInfo:
 
     def fuzzed_call_cost(self, method: str, path: str, cap: float) -> float:
         """The most one fuzzed call of a paid operation may cost, every length capped."""
-        return cost_of(self.name, cap) * self.most_audio.get((method, path), 1)
+        return cost_of(cap) * self.most_audio.get((method, path), 1)
 
     def auth_header(self, key: str) -> str:
         """The key as one ``Name: value`` header line."""

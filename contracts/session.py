@@ -68,7 +68,7 @@ class Session:
     def generate(self, method: str, path: str, seconds: float, variations: int = 1,
                  **kwargs: Any) -> httpx.Response:
         """A paid call: counted against the budget first (raises BudgetSpent when spent)."""
-        self.budget.spend(cost_of(self.target.provider, seconds, variations))
+        self.budget.spend(cost_of(seconds, variations))
         return self.request(method, path, **kwargs)
 
     def curl(self, method: str, path: str, *, json: Any = None, data: dict | None = None,

@@ -107,11 +107,6 @@ class Curve:
             return cls.constant(points[0][1])
         return cls(tuple(points))
 
-    @property
-    def is_constant(self) -> bool:
-        """True when every keyframe has the same value."""
-        return all(v == self.keyframes[0][1] for _, v in self.keyframes)
-
     def at(self, x: float) -> float:
         """Value at position ``x`` (0..1)."""
         kf = self.keyframes

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -277,15 +276,3 @@ def plan(features: MusicFeatures, duration_s: float, seed: int, sample_rate: int
         velocities=a_vel[order],
         wave_keys=wave_keys,
     )
-
-
-def piece_info(piece: Piece) -> dict[str, Any]:
-    """A small JSON-friendly summary of a piece (for logs and debugging)."""
-    return {
-        "num_samples": piece.num_samples,
-        "sample_rate": piece.sample_rate,
-        "bpm": piece.bpm,
-        "bars": piece.bars,
-        "beats_per_bar": piece.beats_per_bar,
-        "notes": piece.num_notes,
-    }

@@ -36,6 +36,8 @@ from mockserver.audio import effects as dsp
 from mockserver.audio.encode import to_pcm16
 from mockserver.audio.features import stable_hash
 from mockserver.providers.musicgen import model as _model
+from mockserver.openapi.refs import with_components
+from mockserver.openapi.schema_errors import error_location
 from mockserver.openapi.specs import load_spec
 
 __all__ = [
@@ -125,8 +127,7 @@ def _audio(track: AudioOutput | np.ndarray, sample_rate: int) -> AudioOutput:
 @cache
 def _validator(schema: str) -> Draft4Validator:
     spec = load_spec("musicgen")
-    return Draft4Validator({"$ref": f"#/components/schemas/{schema}",
-                            "components": spec["components"]})
+    return Draft4Validator(with_components(spec, {"$ref": f"#/components/schemas/{schema}"}))
 
 
 def _check(schema: str, fields: Mapping[str, Any]) -> None:
@@ -134,10 +135,7 @@ def _check(schema: str, fields: Mapping[str, Any]) -> None:
     error = best_match(_validator(schema).iter_errors(dict(fields)))
     if error is None:
         return
-    path = list(error.absolute_path)
-    if error.validator == "required" and "'" in error.message:
-        path.append(error.message.split("'")[1])
-    problem = _model.validation_error(tuple(path), str(error.validator), error.message)
+    problem = _model.validation_error(error_location(error), str(error.validator), error.message)
     message = problem["message"]
     if problem["code"] != "INVALID_PROMPT" and problem["details"].get("field"):
         message = f"{problem['details']['field']}: {error.message}"

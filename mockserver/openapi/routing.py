@@ -12,6 +12,8 @@ from typing import Any
 
 from connexion.resolver import Resolution, Resolver
 
+from mockserver.openapi.spec_index import HTTP_METHODS
+
 Route = tuple[str, str]  # (METHOD, "/path/{template}")
 
 
@@ -33,9 +35,8 @@ class RouteTableResolver(Resolver):
 
     def check_matches(self, spec: dict[str, Any]) -> None:
         """Fail at startup unless the table and the spec's operations are the same set."""
-        methods = {"get", "put", "post", "delete", "patch", "head", "options"}
         operations = {(m.upper(), path) for path, item in spec.get("paths", {}).items()
-                      for m in item if m in methods}
+                      for m in item if m in HTTP_METHODS}
         missing, extra = operations - set(self._table), set(self._table) - operations
         if missing or extra:
             raise LookupError(f"handler table does not match the spec: no handler for"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator
 from typing import Any, ClassVar
 
 from connexion.datastructures import MediaTypeDict
@@ -31,6 +31,7 @@ from mockserver.http.errors import FieldProblem, PathParameterProblem, elide, fo
 from mockserver.http.input_guard import check_structure, loads, off_loop
 from mockserver.http.media_types import is_json_text, takes_form
 from mockserver.core.settings import InputLimits
+from mockserver.openapi.schema_errors import error_field, field_path, missing_property
 
 ECHO_LIMIT = 100
 """The longest rendering of an offending value inside a validation message."""
@@ -57,14 +58,6 @@ FORMAT_CHECKER.checkers = {**Draft4Validator.FORMAT_CHECKER.checkers,
 FORMAT_CHECKER.checks("uri")(is_uri)
 
 
-def field_path(path: Iterable[Any]) -> str:
-    """``['regions', 0, 'params']`` -> ``regions[0].params``."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def message_of(error: ValidationError) -> str:
     """jsonschema's message with the offending value cut short (it quotes the value whole:
     a 10 MB array would come back in the error)."""
@@ -78,24 +71,15 @@ def message_of(error: ValidationError) -> str:
 
 def describe(error: ValidationError) -> str:
     """One sentence for a validation error: where, and which rule it breaks."""
-    where = field_path(error.absolute_path)
     if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        name = f"{where}.{missing}" if where else missing
-        return f"{name} is required"
+        missing = missing_property(error)
+        named = error.message if missing is None else missing
+        return f"{field_path([*error.absolute_path, named])} is required"
+    where = field_path(error.absolute_path)
     message = message_of(error)
     if error.validator == "additionalProperties" and not where:
         return message
     return f"{where}: {message}" if where else message
-
-
-def error_field(error: ValidationError) -> str:
-    """The path of the field an error is about (for ``required``: the missing field)."""
-    where = field_path(error.absolute_path)
-    if error.validator == "required" and "'" in error.message:
-        missing = error.message.split("'")[1]
-        return f"{where}.{missing}" if where else missing
-    return where
 
 
 def rule_of(error: ValidationError) -> str:

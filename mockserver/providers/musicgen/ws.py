@@ -16,13 +16,15 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads, off_loop
 from mockserver.core.services import Services
+from mockserver.openapi.refs import with_components
+from mockserver.openapi.schema_errors import error_location
 from mockserver.openapi.specs import load_spec
 from mockserver.openapi.validation import describe
 from mockserver.providers.musicgen.handlers import Generations, api_base, overloaded
@@ -47,13 +49,6 @@ def bearer_key(websocket: WebSocket) -> str | None:
         return header[7:].strip()
     token = (websocket.query_params.get("token") or "").strip()
     return token or None
-
-
-def _location(error: ValidationError) -> tuple[str | int, ...]:
-    path = list(error.absolute_path)
-    if error.validator == "required" and "'" in error.message:
-        path.append(error.message.split("'")[1])
-    return tuple(path)
 
 
 class Connection:
@@ -107,8 +102,8 @@ class StreamEndpoint:
         """Open sessions (all in the server's event loop)."""
         self.limits = services.settings.input_limits(PROVIDER)
         spec = load_spec("musicgen")
-        self.validator = Draft4Validator({"$ref": "#/components/schemas/WsGenerate",
-                                          "components": spec["components"]})
+        self.validator = Draft4Validator(with_components(
+            spec, {"$ref": "#/components/schemas/WsGenerate"}))
 
     async def serve(self, websocket: WebSocket) -> None:
         """Accept; beyond the session limit, say so and close (1013), else run the session."""
@@ -186,7 +181,7 @@ class StreamEndpoint:
                     "details": {"field": "type", "rule": "enum"}}, None
         error = best_match(self.validator.iter_errors(message))
         if error is not None:
-            return validation_error(_location(error), str(error.validator), describe(error)), None
+            return validation_error(error_location(error), str(error.validator), describe(error)), None
         return None, message
 
     async def stream(self, connection: Connection, key: str, message: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ import websockets
 from jsonschema import Draft4Validator
 
 from live import LiveServer
+from mockserver.openapi.refs import with_components
 from mockserver.openapi.specs import load_spec
 from musicgen_helpers import (
     SAMPLE_RATE, advance, client, collect_stream, connect, fetch_wav, pcm_of, server, submit,
@@ -26,8 +27,7 @@ SPEC = load_spec("musicgen")
 
 def assert_message(schema: str, message: dict[str, Any]) -> None:
     """Fail unless a websocket message fits the spec's component schema."""
-    validator = Draft4Validator({"$ref": f"#/components/schemas/{schema}",
-                                 "components": SPEC["components"]})
+    validator = Draft4Validator(with_components(SPEC, {"$ref": f"#/components/schemas/{schema}"}))
     errors = list(validator.iter_errors(message))
     assert not errors, f"{schema}: {errors[0].message}"
 

@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 import soundfile
 from connexion.json_schema import Draft4ResponseValidator
-from jsonschema import Draft4Validator
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from live import LiveServer
 from mockserver.providers.soundpiece.model import DEFAULT_WEBHOOK_SECRET, job_seconds
 from mockserver.core.settings import Settings
-from mockserver.openapi.specs import load_spec
+from mockserver.openapi.spec_index import index_for
 from mockserver.testing.servers import Receiver
 from soundpiece_helpers import KEY, ROUTES, SONG, advance, body_for, client, poll, submit
 from spec_check import assert_documented
@@ -117,10 +116,8 @@ def test_failed_operation_has_an_error_and_no_outputs(live: LiveServer, how: str
 
 
 def _webhook_schema() -> Draft4ResponseValidator:
-    spec = load_spec("soundpiece")
-    schema = spec["components"]["schemas"]["WebhookEvent"]
-    return Draft4ResponseValidator({**schema, "components": spec["components"]},
-                                   format_checker=Draft4Validator.FORMAT_CHECKER)
+    index = index_for("soundpiece")
+    return index.response_validator(index.spec["components"]["schemas"]["WebhookEvent"])
 
 
 @pytest.mark.parametrize("outcome", ["ready", "failed"])
