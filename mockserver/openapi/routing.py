@@ -24,7 +24,7 @@ class RouteTableResolver(Resolver):
         super().__init__()
         self._table = {(method.upper(), path): fn for (method, path), fn in table.items()}
 
-    def resolve(self, operation) -> Resolution:  # type: ignore[override]
+    def resolve(self, operation: Any) -> Resolution:
         """Find the handler for ``operation``; a spec operation without one is a startup error."""
         route = (operation.method.upper(), operation.path)
         try:

@@ -119,9 +119,11 @@ class ReadableJSONBodyValidator(JSONRequestBodyValidator):
 
     @property
     def _validator(self) -> Draft4Validator:
-        return Draft4RequestValidator(self._schema, format_checker=FORMAT_CHECKER)
+        validator: Draft4Validator = Draft4RequestValidator(self._schema,
+                                                            format_checker=FORMAT_CHECKER)
+        return validator
 
-    def _validate(self, body: Any) -> dict | None:
+    def _validate(self, body: Any) -> dict[str, Any] | None:
         if self._validated:
             return None
         if not self._nullable and body is None:
@@ -166,9 +168,10 @@ class ReadableFormDataValidator(FormDataValidator):
         empty = not int(Headers(scope=scope).get("content-length", 0) or 0)
         if empty and self._required and self._schema.get("default") is None:
             self._validate({})
-        return await super().wrap_receive(receive, scope=scope)
+        wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+        return wrapped
 
-    def _validate(self, body: Any) -> dict | None:
+    def _validate(self, body: Any) -> dict[str, Any] | None:
         if not isinstance(body, dict):
             raise BadRequestProblem(detail="request body must be a form")
         if self._strict_validation:
@@ -188,7 +191,7 @@ class ReadableParameterValidator(ParameterValidator):
     """Parameter validator with one-line messages; a bad path parameter is its own problem."""
 
     @staticmethod
-    def parameter_error(parameter_type: str, value: Any, param: dict) -> tuple[str, str] | None:
+    def parameter_error(parameter_type: str, value: Any, param: dict[str, Any]) -> tuple[str, str] | None:
         """(message, broken JSON Schema keyword) for an invalid parameter value, or None."""
         if value is None:
             if param.get("required"):
@@ -203,24 +206,24 @@ class ReadableParameterValidator(ParameterValidator):
         return f"{parameter_type} parameter {param['name']!r}: {message_of(error)}", rule_of(error)
 
     @staticmethod
-    def validate_parameter(parameter_type: str, value: Any, param: dict,
+    def validate_parameter(parameter_type: str, value: Any, param: dict[str, Any],
                            param_name: str | None = None) -> str | None:
         found = ReadableParameterValidator.parameter_error(parameter_type, value, param)
         return found[0] if found else None
 
-    def validate_query_parameter(self, param: dict, request: Any) -> str | None:
+    def validate_query_parameter(self, param: dict[str, Any], request: Any) -> str | None:
         found = self.parameter_error("query", request.query_params.get(param["name"]), param)
         if found:
             raise FieldProblem(found[0], param["name"], found[1], place="query")
         return None
 
-    def validate_header_parameter(self, param: dict, request: Any) -> str | None:
+    def validate_header_parameter(self, param: dict[str, Any], request: Any) -> str | None:
         found = self.parameter_error("header", request.headers.get(param["name"]), param)
         if found:
             raise FieldProblem(found[0], param["name"], found[1], place="header")
         return None
 
-    def validate_path_parameter(self, param: dict, request: Any) -> str | None:
+    def validate_path_parameter(self, param: dict[str, Any], request: Any) -> str | None:
         error = super().validate_path_parameter(param, request)
         if error:
             raise PathParameterProblem(detail=error)
