@@ -6,7 +6,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from mockserver.http.errors import ApiError
+from mockserver.core.errors import LinkRefused
+from mockserver.http.errors import domain_error
 from mockserver.core.files import FileLinks
 from mockserver.core.clock import Clock
 from mockserver.core.store import Store
@@ -33,18 +34,18 @@ def test_a_signed_url_works_until_it_expires() -> None:
     assert expires == int(clock.now() + 60)
     assert links.fetch("prov", "a.flac", *_query(url)) == (b"a.flac", "text/plain")
     clock.advance(60)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(LinkRefused) as caught:
         links.fetch("prov", "a.flac", *_query(url))
-    assert caught.value.status == 403
+    assert domain_error(caught.value).status == 403
 
 
 def test_a_url_for_another_name_or_a_forged_signature_is_refused() -> None:
     links, _ = _links()
     expires, signature = _query(links.url(ORIGIN, "prov", "a.flac", 60)[0])
     for name, sig in (("b.flac", signature), ("a.flac", "0" * 32), ("a.flac", None)):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(LinkRefused) as caught:
             links.fetch("prov", name, expires, sig)
-        assert caught.value.status == 403
+        assert domain_error(caught.value).status == 403
 
 
 def test_render_local_reads_a_served_file_without_signature_or_expiry() -> None:

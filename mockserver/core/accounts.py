@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from mockserver.http.errors import ApiError
 from mockserver.core.clock import Clock
+from mockserver.core.errors import InsufficientBalance
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
 
@@ -69,7 +69,8 @@ class Accounts:
         return row
 
     def charge(self, provider: str, key: str, amount: int, unit: str) -> Account:
-        """Take ``amount`` from the account, or raise a 402 if the balance does not cover it."""
+        """Take ``amount`` from the account, or raise ``InsufficientBalance`` if the balance
+        does not cover it."""
         account = self._ensure(provider, key)
         with self._store.transaction() as conn:
             cur = conn.execute(
@@ -78,11 +79,8 @@ class Accounts:
                 (amount, amount, account["id"], amount),
             )
             if cur.rowcount == 0:
-                raise ApiError(
-                    402,
-                    f"insufficient {unit}: this request needs {amount},"
-                    f" the account has {self._row(provider, account['key_hash'])['balance']}",
-                )
+                balance = self._row(provider, account["key_hash"])["balance"]
+                raise InsufficientBalance(unit, amount, balance)
         row = self._row(provider, account["key_hash"])
         assert row is not None
         return _account(row)

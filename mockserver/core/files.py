@@ -5,8 +5,9 @@ HMAC of provider, name and expiry, so a URL handed out cannot be pointed at anot
 given a later expiry; after ``expires`` (on the mock's clock) it is refused. The key is
 random per state file (made at first use, kept in the ``meta`` table, so URLs outlive a
 restart) unless the config sets ``files.signing_key``; it never derives from anything the
-server publishes (the seed is in ``/_mock/health``). Providers register a renderer that
-turns a file name into bytes (rendered on demand, cached).
+server publishes (the seed is in ``/_mock/health``). A provider declares a renderer
+(``Provider.render_file``, registered here by the app) that turns a file name into bytes
+(rendered on demand, cached).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import secrets
 from collections.abc import Callable
 from urllib.parse import unquote, urlencode, urlparse
 
-from mockserver.http.errors import ApiError
 from mockserver.core.clock import Clock
+from mockserver.core.errors import FileNotFound, LinkRefused
 from mockserver.core.store import Store
 
 Renderer = Callable[[str], tuple[bytes, str] | None]
@@ -86,20 +87,21 @@ class FileLinks:
 
     def fetch(self, provider: str, name: str, expires: str | None,
               signature: str | None) -> tuple[bytes, str]:
-        """The file's bytes and media type, or an ApiError (403 bad or expired, 404 unknown)."""
+        """The file's bytes and media type; ``LinkRefused`` for a bad or expired link,
+        ``FileNotFound`` for a name no renderer knows."""
         renderer = self._renderers.get(provider)
         if renderer is None:
-            raise ApiError(404, f"no files for provider {provider!r}")
+            raise FileNotFound(f"no files for provider {provider!r}")
         try:
             expiry = int(expires or "")
         except ValueError:
-            raise ApiError(403, "missing or malformed expires parameter") from None
+            raise LinkRefused("missing or malformed expires parameter") from None
         good = self._sign(provider, name, expiry)
         if not signature or not hmac.compare_digest(good, signature):
-            raise ApiError(403, "signature does not match")
+            raise LinkRefused("signature does not match")
         if self._clock.now() >= expiry:
-            raise ApiError(403, "URL expired; fetch the resource again for a fresh URL")
+            raise LinkRefused("URL expired; fetch the resource again for a fresh URL")
         found = renderer(name)
         if found is None:
-            raise ApiError(404, f"no file {name!r}")
+            raise FileNotFound(f"no file {name!r}")
         return found

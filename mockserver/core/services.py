@@ -14,6 +14,7 @@ from mockserver.core.jobs.engine import JobEngine
 from mockserver.core.jobs.idempotency import Idempotency
 from mockserver.core.jobs.live import LiveWork
 from mockserver.core.jobs.outcomes import FailureRules
+from mockserver.core.jobs.submit import Jobs
 from mockserver.core.ratelimit import RateLimiter
 from mockserver.core.jobs.tasks import TaskStore
 from mockserver.core.jobs.webhooks import Webhooks
@@ -34,7 +35,10 @@ class Services:
     audio_cache: ByteCache
     tasks: TaskStore
     webhooks: Webhooks
-    jobs: JobEngine
+    engine: JobEngine
+    """Finalizes tasks when their time comes (and lets requests wait for that)."""
+    jobs: Jobs
+    """Submits asynchronous work: ``jobs.submit``."""
     idempotency: Idempotency
     rate_limits: RateLimiter
     failures: FailureRules
@@ -62,21 +66,29 @@ class Services:
             max_in_flight=limits.webhook_in_flight,
         )
         tasks = TaskStore(store)
+        engine = JobEngine(tasks, clock, webhooks)
+        accounts = Accounts(store, settings, clock)
+        idempotency = Idempotency(store)
+        failures = FailureRules(store)
+        live = LiveWork()
         return cls(
             settings=settings,
             store=store,
             clock=clock,
-            accounts=Accounts(store, settings, clock),
+            accounts=accounts,
             audio_cache=ByteCache(int(limits.audio_cache_mb * MB)),
             tasks=tasks,
             webhooks=webhooks,
-            jobs=JobEngine(tasks, clock, webhooks),
-            idempotency=Idempotency(store),
+            engine=engine,
+            jobs=Jobs(store, clock, tasks, engine, idempotency, failures, accounts,
+                      webhooks.targets, live, settings.seed),
+            idempotency=idempotency,
             rate_limits=RateLimiter(clock, limits.rate_limit_buckets),
-            failures=FailureRules(store),
+            failures=failures,
             files=FileLinks(store, clock, settings.files_config().get("signing_key")),
             limits=limits,
             renders=RenderGate(limits.max_concurrent_renders),
+            live=live,
         )
 
     def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
@@ -94,7 +106,7 @@ class Services:
 
     async def run_background(self) -> None:
         """The background loops: the job engine and the webhook sender (until cancelled)."""
-        await asyncio.gather(self.jobs.run(), self.webhooks.run())
+        await asyncio.gather(self.engine.run(), self.webhooks.run())
 
     @property
     def seed(self) -> int:

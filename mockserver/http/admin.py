@@ -13,9 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.http.directory import Directory
-from mockserver.http.errors import ApiError, InputRefused, origin_of
+from mockserver.http.errors import ApiError, InputRefused, domain_error, origin_of
 from mockserver.http.input_guard import loads
 from mockserver.http.journal import read_journal
+from mockserver.core.errors import DomainError
 from mockserver.core.renders import Overloaded, Slot
 from mockserver.core.services import Services
 from mockserver.core.settings import InputLimits
@@ -132,6 +133,10 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
         response.headers.update(exc.headers)
         return response
 
+    async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)  # a bad or expired file link, an unknown file
+        return await on_api_error(request, domain_error(exc))
+
     async def not_served(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         if exc.status_code != 404:
@@ -151,5 +156,6 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
             Route("/_mock/failures", failures, methods=["GET", "POST"]),
             Route("/_mock/files/{provider}/{name}", files, methods=["GET"]),
         ],
-        exception_handlers={ApiError: on_api_error, HTTPException: not_served},
+        exception_handlers={ApiError: on_api_error, DomainError: on_refusal,
+                            HTTPException: not_served},
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from urllib.parse import urlparse
 
 import connexion
@@ -134,6 +134,17 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
     return InputGuard(limited, limits, provider.errors)
 
 
+def plug_in(provider: Provider, services: Services) -> Mapping[str, Callable[..., object]]:
+    """Hand the hooks ``provider`` declares to this server's machinery: its job finalizer
+    to the engine, its file renderer to the signed links; returns its websocket endpoints
+    by path below its base path."""
+    if provider.finalize is not None:
+        services.engine.register(provider.name, provider.finalize(services))
+    if provider.render_file is not None:
+        services.files.register(provider.name, provider.render_file(services))
+    return provider.websockets(services) if provider.websockets is not None else {}
+
+
 def hints(name: str, spec: dict, directory: Directory) -> Hints:
     """What a provider's 404s and 401s add to its messages: the base URL and paths that
     exist, and where the key goes."""
@@ -178,9 +189,8 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     for provider, served in zip(providers, directory.mounts):
         routes.append((served.base, provider_app(provider, specs[provider.name], services,
                                                  served, directory)))
-        if provider.websockets is not None:
-            sockets += [WebSocketRoute(served.base + path, endpoint)
-                        for path, endpoint in provider.websockets(services).items()]
+        sockets += [WebSocketRoute(served.base + path, endpoint)
+                    for path, endpoint in plug_in(provider, services).items()]
     limits = settings.input_limits()
     admin = AdminGuard(InputGuard(admin_app(services, directory), limits, ADMIN_ERRORS), access)
     fallback = routes[0][1] if at_root else admin

@@ -1,7 +1,8 @@
 """Errors in each provider's own format.
 
-Handlers and shared machinery raise ``ApiError``; connexion raises its problems
-(validation, auth, routing). Both are turned into the provider's documented error body
+Handlers raise ``ApiError``; the shared core raises typed ``DomainError``s (answered here with
+``DOMAIN_STATUS``, or by the provider's own mapping); connexion raises its problems
+(validation, auth, routing). All are turned into the provider's documented error body
 by the provider's ``ErrorFormat``, never into RFC 7807 problem+json.
 """
 
@@ -21,6 +22,10 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.types import Send
 
+from mockserver.core.errors import (
+    CallbackRefused, DomainError, FileNotFound, IdempotencyConflict, InsufficientBalance,
+    LinkRefused,
+)
 from mockserver.http.media_types import unsupported
 from mockserver.openapi.spec_index import SpecIndex
 
@@ -59,6 +64,23 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         self.location = location
         """Where invalid input is, e.g. ``("body", "source", "url")`` or ``("query", "id")``."""
+
+
+DOMAIN_STATUS: Mapping[type[DomainError], int] = {
+    InsufficientBalance: 402,
+    IdempotencyConflict: 409,
+    CallbackRefused: 422,
+    LinkRefused: 403,
+    FileNotFound: 404,
+}
+"""The status each refusal of the core is answered with, unless a provider says otherwise."""
+
+
+def domain_error(exc: DomainError) -> ApiError:
+    """The default answer to a refusal of the core: its class's status and its message."""
+    status = next((DOMAIN_STATUS[kind] for kind in type(exc).__mro__ if kind in DOMAIN_STATUS),
+                  500)
+    return ApiError(status, str(exc))
 
 
 class InputRefused(Exception):
@@ -163,6 +185,9 @@ class ErrorFormat:
     (e.g. ``{"prompt": "Prompt is required ..."}``); other fields get the validator's text."""
     malformed_status: int | None = None
     """The status for a body that is not JSON text at all; None: ``validation_status``."""
+    refusals: Callable[[DomainError], ApiError] = domain_error
+    """How a refusal of the shared core is answered (a provider's ``errors.refusal`` gives
+    its documented messages); by default ``domain_error``."""
 
     def malformed(self) -> int:
         """The status for a body that is not JSON text."""
@@ -220,6 +245,9 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
     def on_api_error(_request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return error_response(fmt, exc)
 
+    def on_refusal(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
+        return error_response(fmt, fmt.refusals(exc))
+
     def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         error = _from_problem(fmt, exc)
         if error.status == 401 and error.message == fmt.missing_key:
@@ -273,6 +301,7 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
         return error_response(fmt, ApiError(500, "internal error in the mock server"))
 
     app.add_error_handler(ApiError, on_api_error)
+    app.add_error_handler(DomainError, on_refusal)
     app.add_error_handler(ProblemException, on_problem)
     app.add_error_handler(HTTPException, on_http)
     app.add_error_handler(UnicodeDecodeError, on_unicode)

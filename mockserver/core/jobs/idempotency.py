@@ -1,7 +1,7 @@
 """Idempotency keys: a replay returns the original response; a changed body is a conflict.
 
-Providers call ``replay`` inside the store transaction that also does the work, so a key is
-claimed and its response stored atomically; keys survive restarts.
+``Jobs.submit`` calls ``replay`` inside the store transaction that also does the work, so a
+key is claimed and its response stored atomically; keys survive restarts.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.http.errors import ApiError
+from mockserver.core.errors import IdempotencyConflict
 from mockserver.core.store import Store
 
 SCHEMA_SQL = """
@@ -50,16 +50,16 @@ class Idempotency:
         self.store = store
         store.migrate(SCHEMA_SQL)
 
-    def replay(self, provider: str, owner: str, key: str, request: Any,
-               conflict_message: str) -> Stored | None:
-        """The stored response for this key, None for a new key, or a 409 for another body."""
+    def replay(self, provider: str, owner: str, key: str, request: Any) -> Stored | None:
+        """The stored response for this key, None for a new key; ``IdempotencyConflict``
+        when the key was used with another request."""
         row = self.store.one(
             "SELECT * FROM idempotency WHERE provider = ? AND owner = ? AND key = ?",
             (provider, self.store.keys.digest(owner), key))
         if row is None:
             return None
         if row["fingerprint"] != fingerprint(request):
-            raise ApiError(409, conflict_message)
+            raise IdempotencyConflict()
         return Stored(row["status"], json.loads(row["body"]))
 
     def remember(self, provider: str, owner: str, key: str, request: Any, status: int,

@@ -39,8 +39,8 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks (finalized_at, terminal_at);
 """
 
-SUCCEEDED = "succeeded"
-FAILED = "failed"
+TASK_SUCCEEDED, TASK_FAILED = "succeeded", "failed"
+"""A task's ``outcome``, fixed at submission (a provider's own status names are its steps)."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,6 @@ class Task:
     def is_terminal(self, now: float) -> bool:
         """Whether the last step has been reached."""
         return now >= self.terminal_at
-
-    def progress_at(self, now: float) -> float:
-        """0..1, linear between submission and the terminal step."""
-        span = self.terminal_at - self.created_at
-        return 1.0 if span <= 0 else max(0.0, min(1.0, (now - self.created_at) / span))
 
 
 def make_uuid(seed: int, provider: str, seq: int, salt: str = "") -> str:

@@ -26,7 +26,7 @@ from mockserver.core.clock import Clock
 from mockserver.core.jobs.targets import TargetPolicy, target_refusal
 from mockserver.core.jobs.wakeup import Wakeup
 
-__all__ = ["BLOCKED", "DELIVERED", "Delivery", "FAILED", "PENDING", "Webhooks",
+__all__ = ["BLOCKED", "DELIVERED", "DELIVERY_FAILED", "Delivery", "PENDING", "Webhooks",
            "standard_webhook_headers", "target_refusal"]
 
 logger = logging.getLogger("mockserver.webhooks")
@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (state, next_at);
 """
 
-PENDING, DELIVERED, FAILED, BLOCKED = "pending", "delivered", "failed", "blocked"
+PENDING, DELIVERED, DELIVERY_FAILED, BLOCKED = "pending", "delivered", "failed", "blocked"
+"""A delivery's ``state``: waiting to be sent, sent, given up after its attempts, refused."""
 
 
 def standard_webhook_headers(secret: str, message_id: str, timestamp: int,
@@ -238,7 +239,7 @@ class Webhooks:
         attempts = [*delivery.attempts, record]
         next_at = delivery.next_at
         if state is None and len(attempts) >= self.max_attempts:
-            state = FAILED
+            state = DELIVERY_FAILED
         elif state is None:
             state = PENDING
             next_at = self.clock.now() + self.backoff_seconds * 2 ** (len(attempts) - 1)

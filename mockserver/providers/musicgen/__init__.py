@@ -7,8 +7,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from mockserver.http.errors import ErrorFormat
 from mockserver.core.ratelimit import Decision
+from mockserver.http.errors import ErrorFormat
 from mockserver.providers.base import Provider
 from mockserver.providers.musicgen.model import AUTH_INVALID, AUTH_MISSING, RATE_LIMIT, error_body
 

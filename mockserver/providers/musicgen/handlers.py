@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from connexion import request
 from starlette.responses import Response
 
-from mockserver.http.errors import ApiError
-from mockserver.core.jobs.tasks import make_uuid
+from mockserver.core.jobs.submit import NewTask, Submission, Submitted
+from mockserver.core.jobs.tasks import Task, make_uuid
 from mockserver.core.renders import Overloaded
-from mockserver.openapi.routing import Route
 from mockserver.core.services import Services
+from mockserver.http.errors import ApiError
+from mockserver.openapi.routing import Route
+from mockserver.providers.musicgen.errors import LimitError, overloaded
 from mockserver.providers.musicgen.model import (
-    API_VERSION, COMPLETED, FILE_NOT_FOUND, MAX_CONCURRENT, MODELS, PROVIDER, TASK_NOT_FOUND,
-    Generation, MultiTrack, default_seed, eta_seconds, failure, generation_from,
-    has_file, multitrack_eta, multitrack_from, parse_file_name, render_file, schedule, task_status,
+    API_VERSION, COMPLETED, FAILURE_ERROR, FILE_NOT_FOUND, MAX_CONCURRENT, MODELS, PROCESSING,
+    PROVIDER, TASK_NOT_FOUND, MultiTrack, default_seed, eta_seconds,
+    generation_from, has_file, multitrack_eta, multitrack_from, parse_file_name, render_file,
+    schedule, task_status,
 )
-
-
-class LimitError(ApiError):
-    """A 429 for the concurrency limit, with ``details`` for the error body."""
-
-    def __init__(self, message: str, headers: Mapping[str, str],
-                 details: Mapping[str, Any]) -> None:
-        super().__init__(429, message, code="CONCURRENCY_LIMIT_EXCEEDED", headers=headers)
-        self.details = dict(details)
-
-
-def overloaded(exc: Overloaded) -> ApiError:
-    """Every render slot is taken: the spec's 503 ``SERVICE_OVERLOADED`` with Retry-After."""
-    return ApiError(503, str(exc), code="SERVICE_OVERLOADED", headers=exc.headers)
 
 
 def api_base(url: str, suffix: str) -> str:
@@ -43,6 +32,12 @@ def api_base(url: str, suffix: str) -> str:
     scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
     path = parts.path[: -len(suffix)] if suffix and parts.path.endswith(suffix) else parts.path
     return f"{scheme}://{parts.netloc}{path.rstrip('/')}"
+
+
+def started(task: Task) -> dict[str, Any]:
+    """A started task as the submission answers list it: its id, status and eta."""
+    return {"task_id": task.id, "status": PROCESSING,
+            "eta": math.ceil(task.result["work_seconds"])}
 
 
 class Generations:
@@ -58,8 +53,8 @@ class Generations:
                 + self.services.live.count(PROVIDER, owner))
 
     def check_room(self, owner: str, wanted: int) -> None:
-        """Raise the concurrency 429 unless ``wanted`` more generations fit. Call inside
-        ``store.transaction()`` together with starting them, so the check holds."""
+        """Raise the concurrency 429 unless ``wanted`` more generations fit (``Jobs.submit``
+        calls it inside the transaction that starts them, so the check holds)."""
         busy = self.busy(owner)
         if busy + wanted <= MAX_CONCURRENT:
             return
@@ -76,28 +71,25 @@ class Generations:
             + f"; retry in {wait} seconds", headers,
             {"limit": MAX_CONCURRENT, "running": busy, "requested": wanted})
 
-    def start(self, owner: str, kind: str, seq: int, stored: dict[str, Any],
-              prompt_text: str, realistic_seconds: float,
-              result: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Add task number ``seq`` for the ``stored`` request (inside the caller's
-        transaction), taking ``realistic_seconds`` of work on this clock; returns the
-        submission answer, whose ``eta`` is that time on this clock."""
-        services, clock = self.services, self.services.clock
-        task_id = make_uuid(services.seed, PROVIDER, seq, "task")
-        fails = services.failures.should_fail(PROVIDER, prompt_text)
-        now = clock.now()
-        work = clock.job_seconds(realistic_seconds)
-        outcome, error = failure(fails)
-        services.tasks.add(
-            id=task_id, provider=PROVIDER, seq=seq, owner=owner, kind=kind, request=stored,
-            schedule=schedule(now, work, fails), outcome=outcome, error=error,
-            result={"work_seconds": work, **(result or {})}, callback_url=None,
-            created_at=now)
-        return {"task_id": task_id, "status": "processing", "eta": math.ceil(work)}
+    def task(self, kind: str, stored: dict[str, Any], prompt_text: str,
+             realistic_seconds: float, result: dict[str, Any] | None = None) -> NewTask:
+        """A task for the ``stored`` request taking ``realistic_seconds`` of work on this
+        clock (its ``eta``)."""
+        work = self.services.clock.job_seconds(realistic_seconds)
+        return NewTask(kind=kind, request=stored, failure_text=prompt_text, error=FAILURE_ERROR,
+                       result={"work_seconds": work, **(result or {})},
+                       schedule=lambda now, fails: schedule(now, work, fails))
 
-    def next_seq(self) -> int:
-        """The submission number of the next task (a batch's items follow it)."""
-        return self.services.tasks.next_seq(PROVIDER)
+    def submit(self, owner: str, wanted: int, tasks: Callable[[int], Sequence[NewTask]],
+               answer: Callable[[Sequence[Task]], Any], live: bool = False) -> Submitted:
+        """Start ``wanted`` tasks (first submission number -> tasks) if they fit."""
+        return self.services.jobs.submit(Submission(
+            provider=PROVIDER, owner=owner, tasks=tasks, answer=answer, live=live,
+            admit=lambda: self.check_room(owner, wanted)))
+
+    def default_seed(self, seq: int) -> int:
+        """The seed of submission ``seq`` when its request names none."""
+        return default_seed(self.services.seed, seq)
 
 
 class MusicGenHandlers:
@@ -107,48 +99,42 @@ class MusicGenHandlers:
         self.services = services
         self.generations = Generations(services)
 
-    def _generation(self, body: dict[str, Any], seq: int) -> Generation:
-        return generation_from(body, default_seed(self.services.seed, seq))
+    def _generation(self, body: dict[str, Any], seq: int,
+                    result: dict[str, Any] | None = None) -> NewTask:
+        gen = generation_from(body, self.generations.default_seed(seq))
+        return self.generations.task("generate", gen.to_dict(), gen.prompt, eta_seconds(gen),
+                                     result)
 
     # --- operations --------------------------------------------------------------------
     def generate(self, body: dict[str, Any], user: str) -> dict[str, Any]:
         """POST /generate: start one generation task."""
-        with self.services.store.transaction():
-            self.generations.check_room(user, 1)
-            seq = self.generations.next_seq()
-            gen = self._generation(body, seq)
-            answer = self.generations.start(user, "generate", seq, gen.to_dict(), gen.prompt,
-                                            eta_seconds(gen))
-        self.services.jobs.submitted()
-        return answer
+        return self.generations.submit(
+            user, 1, lambda seq: [self._generation(body, seq)],
+            lambda tasks: started(tasks[0])).body
 
     def generate_batch(self, body: dict[str, Any], user: str) -> dict[str, Any]:
         """POST /generate/batch: one task per item, all or none."""
         items = body["requests"]
-        with self.services.store.transaction():
-            self.generations.check_room(user, len(items))
-            first = self.generations.next_seq()
-            batch_id = make_uuid(self.services.seed, PROVIDER, first, "batch")
-            tasks = []
-            for offset, item in enumerate(items):
-                gen = self._generation(item, first + offset)
-                tasks.append(self.generations.start(
-                    user, "generate", first + offset, gen.to_dict(), gen.prompt,
-                    eta_seconds(gen), result={"batch_id": batch_id}))
-        self.services.jobs.submitted()
-        return {"batch_id": batch_id, "tasks": tasks}
+
+        def tasks(first: int) -> list[NewTask]:
+            batch = {"batch_id": make_uuid(self.services.seed, PROVIDER, first, "batch")}
+            return [self._generation(item, first + offset, batch)
+                    for offset, item in enumerate(items)]
+
+        return self.generations.submit(
+            user, len(items), tasks,
+            lambda made: {"batch_id": made[0].result["batch_id"],
+                          "tasks": [started(task) for task in made]}).body
 
     def multi_instrument(self, body: dict[str, Any], user: str) -> dict[str, Any]:
         """POST /multi-instrument: one task rendering a stem per instrument and their mix."""
-        with self.services.store.transaction():
-            self.generations.check_room(user, 1)
-            seq = self.generations.next_seq()
-            mt: MultiTrack = multitrack_from(body, default_seed(self.services.seed, seq))
+        def task(seq: int) -> list[NewTask]:
+            mt: MultiTrack = multitrack_from(body, self.generations.default_seed(seq))
             prompts = " ".join(prompt for _, prompt in mt.instruments)
-            answer = self.generations.start(user, "multi_instrument", seq, mt.to_dict(),
-                                            prompts, multitrack_eta(mt))
-        self.services.jobs.submitted()
-        return answer
+            return [self.generations.task("multi_instrument", mt.to_dict(), prompts,
+                                          multitrack_eta(mt))]
+
+        return self.generations.submit(user, 1, task, lambda tasks: started(tasks[0])).body
 
     def get_task(self, task_id: str, user: str) -> dict[str, Any]:
         """GET /generate/{task_id}: the task as it is now (tasks belong to their key)."""

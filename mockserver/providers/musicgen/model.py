@@ -23,7 +23,6 @@ from mockserver.audio import (
 )
 from mockserver.audio import effects
 from mockserver.audio.features import MusicFeatures, stable_hash
-from mockserver.core.jobs.tasks import FAILED as FAILED_OUTCOME, SUCCEEDED
 
 if TYPE_CHECKING:
     from mockserver.core.jobs.tasks import Task
@@ -114,7 +113,10 @@ STATUS_CODES = {400: "VALIDATION_ERROR", 401: "INVALID_TOKEN", 404: "TASK_NOT_FO
                 414: "URI_TOO_LONG", 415: "UNSUPPORTED_MEDIA_TYPE",
                 429: "RATE_LIMIT_EXCEEDED", 431: "HEADERS_TOO_LARGE"}
 
-PROCESSING, COMPLETED, FAILED = "processing", "completed", "failed"
+PROCESSING, COMPLETED, STATUS_FAILED = "processing", "completed", "failed"
+"""A task's ``status`` values."""
+FAILURE_ERROR = {"code": "GENERATION_FAILED", "message": GENERATION_FAILED, "details": {}}
+"""The error a failed task carries."""
 
 
 # --- requests ----------------------------------------------------------------------------
@@ -232,16 +234,9 @@ def multitrack_eta(mt: MultiTrack) -> int:
 def schedule(created_at: float, work_seconds: float, fails: bool) -> list[tuple[str, float]]:
     """A task's steps: processing now, then completed (or failed half-way) on the clock."""
     if fails:
-        return [(PROCESSING, created_at), (FAILED, created_at + work_seconds * FAIL_FRACTION)]
+        return [(PROCESSING, created_at),
+                (STATUS_FAILED, created_at + work_seconds * FAIL_FRACTION)]
     return [(PROCESSING, created_at), (COMPLETED, created_at + work_seconds)]
-
-
-def failure(fails: bool) -> tuple[str, dict[str, Any] | None]:
-    """(task outcome, error object) for a submission."""
-    if not fails:
-        return SUCCEEDED, None
-    return FAILED_OUTCOME, {"code": "GENERATION_FAILED", "message": GENERATION_FAILED,
-                            "details": {}}
 
 
 # --- task shapes -------------------------------------------------------------------------
@@ -267,7 +262,7 @@ def progress(task: Task, now: float) -> float:
     status = task.status_at(now)
     if status == COMPLETED:
         return 1.0
-    if status == FAILED:
+    if status == STATUS_FAILED:
         return FAIL_FRACTION
     span = float(task.result.get("work_seconds", 0.0))
     return 0.0 if span <= 0 else round(max(0.0, min(0.999, (now - task.created_at) / span)), 3)
@@ -300,7 +295,7 @@ def task_status(task: Task, now: float, audio_base: str) -> dict[str, Any]:
         "duration": samples / SAMPLE_RATE if done else float(task.request["duration"]),
         "progress": progress(task, now),
         "metadata": metadata(task),
-        "error": task.error if status == FAILED else None,
+        "error": task.error if status == STATUS_FAILED else None,
     }
     if task.kind == "multi_instrument":
         names = [name for name, _ in task.request["instruments"]]

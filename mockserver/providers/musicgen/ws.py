@@ -22,15 +22,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads, off_loop
+from mockserver.core.jobs.submit import NewTask
 from mockserver.core.services import Services
 from mockserver.openapi.refs import with_components
 from mockserver.openapi.schema_errors import error_location
 from mockserver.openapi.specs import load_spec
 from mockserver.openapi.validation import describe
-from mockserver.providers.musicgen.handlers import Generations, api_base, overloaded
+from mockserver.providers.musicgen.errors import overloaded
+from mockserver.providers.musicgen.handlers import Generations, api_base
 from mockserver.providers.musicgen.model import (
     AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STATUS_CODES,
-    STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object,
+    STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, error_object,
     file_name, generation_from, pcm_chunks, validation_error,
 )
 
@@ -186,18 +188,20 @@ class StreamEndpoint:
 
     async def stream(self, connection: Connection, key: str, message: dict[str, Any]) -> None:
         """Generate, send the chunks on the clock, then ``complete`` (or an error)."""
-        services, clock = self.services, self.services.clock
-        with services.store.transaction():
-            self.generations.check_room(key, 1)
-            seq = self.generations.next_seq()
-            gen = generation_from(message, default_seed(services.seed, seq))
+        clock = self.services.clock
+
+        def task_of(seq: int) -> list[NewTask]:
+            gen = generation_from(message, self.generations.default_seed(seq))
             # The stream's task ends at once: while it streams, its lease holds the slot.
-            answer = self.generations.start(key, "stream", seq, gen.to_dict(), gen.prompt, 0.0)
-            lease = services.live.acquire(PROVIDER, key)
-        with lease:
-            services.jobs.submitted()
-            task = services.tasks.get(PROVIDER, answer["task_id"])
-            if task is None or task.error is not None:
+            return [self.generations.task("stream", gen.to_dict(), gen.prompt, 0.0)]
+
+        submitted = self.generations.submit(key, 1, task_of, lambda tasks: tasks[0].id,
+                                            live=True)
+        task = submitted.tasks[0]
+        gen = Generation(**task.request)
+        assert submitted.lease is not None
+        with submitted.lease:
+            if task.error is not None:
                 await connection.error({"code": "GENERATION_FAILED",
                                         "message": GENERATION_FAILED, "details": {}})
                 return

@@ -10,15 +10,18 @@ from urllib.parse import urlsplit
 
 from connexion import request
 
-from mockserver.http.errors import ApiError
-from mockserver.core.jobs.engine import Webhook
-from mockserver.core.jobs.tasks import SUCCEEDED, Task, make_uuid
-from mockserver.openapi.routing import Route
+from mockserver.core.files import Renderer
+from mockserver.core.jobs.engine import Finalizer, Webhook
+from mockserver.core.jobs.submit import NewTask, Submission
+from mockserver.core.jobs.tasks import TASK_SUCCEEDED, Task, make_uuid
 from mockserver.core.services import Services
+from mockserver.http.errors import ApiError
+from mockserver.openapi.routing import Route
+from mockserver.providers.musicgpt.errors import BOTH_OR_NEITHER, NOT_FOUND
 from mockserver.providers.musicgpt.model import (
-    BOTH_OR_NEITHER, COMPLETED, CONVERSION_TYPE, FILE_TTL_SECONDS, IDEMPOTENCY_CONFLICT, KIND,
-    NOT_FOUND, PROVIDER, audio_length, conversion, credits_for, eta_seconds, failure, file_name,
-    render_mp3, render_seed, schedule, submit_message, task_id_of, title_for, webhook_payload,
+    COMPLETED, CONVERSION_TYPE, FAILURE_ERROR, FILE_TTL_SECONDS, KIND, PROVIDER, Length,
+    audio_length, conversion, credits_for, eta_seconds, file_name, render_mp3, render_seed,
+    schedule, submit_message, task_id_of, title_for, webhook_payload,
 )
 
 CREDITS = "credits"
@@ -42,38 +45,28 @@ class MusicGptHandlers:
         url, _ = self.services.files.url(origin, PROVIDER, file_name(task.id), FILE_TTL_SECONDS)
         return url
 
-    def _check_webhook_url(self, body: dict[str, Any]) -> None:
-        """A 422 when the submission's ``webhook_url`` (blank: none) may not be called."""
-        url = body.get("webhook_url") or None
-        refusal = self.services.webhooks.targets.check(url) if url is not None else None
-        if refusal is not None:
-            raise ApiError(422, f"webhook_url: {refusal.reason}")
-
-    def _submit(self, body: dict[str, Any], user: str, origin: str) -> dict[str, Any]:
-        services, clock = self.services, self.services.clock
-        length = audio_length(body.get("audio_length"))
+    def _generation(self, body: dict[str, Any], length: Length, origin: str,
+                    seq: int) -> NewTask:
+        """Submission ``seq``: a sound generation of ``length``, paid in credits."""
         credits = credits_for(length.seconds)
-        services.accounts.charge(PROVIDER, user, credits, CREDITS)
         prompt = body["prompt"]
-        fails = services.failures.should_fail(PROVIDER, prompt)
-        seq = services.tasks.next_seq(PROVIDER)
-        task_id = make_uuid(services.seed, PROVIDER, seq, "task")
-        conversion_id = make_uuid(services.seed, PROVIDER, seq, "conversion")
-        now = clock.now()
-        steps = schedule(now, length.seconds, fails, clock.job_seconds)
-        outcome, error = failure(fails)
-        services.tasks.add(
-            id=task_id, provider=PROVIDER, seq=seq, owner=user, kind=KIND, request=body,
-            schedule=steps, outcome=outcome, error=error,
-            result={"conversion_id": conversion_id, "seconds": length.seconds,
-                    "credits": credits, "title": title_for(prompt), "origin": origin},
-            callback_url=body.get("webhook_url") or None, created_at=now)
+        job_seconds = self.services.clock.job_seconds
+        return NewTask(
+            kind=KIND, request=body, failure_text=prompt, error=FAILURE_ERROR, cost=credits,
+            schedule=lambda now, fails: schedule(now, length.seconds, fails, job_seconds),
+            result={"conversion_id": make_uuid(self.services.seed, PROVIDER, seq, "conversion"),
+                    "seconds": length.seconds, "credits": credits, "title": title_for(prompt),
+                    "origin": origin})
+
+    @staticmethod
+    def _submitted(length: Length, task: Task) -> dict[str, Any]:
+        """The 200 answer: the task's ids, its eta and price."""
         return {
             "success": True,
-            "task_id": task_id,
-            "conversion_id": conversion_id,
-            "eta": eta_seconds(steps),
-            "credit_estimate": float(credits),
+            "task_id": task.id,
+            "conversion_id": task.result["conversion_id"],
+            "eta": eta_seconds(task.schedule),
+            "credit_estimate": float(task.result["credits"]),
             "message": submit_message(length),
         }
 
@@ -88,21 +81,17 @@ class MusicGptHandlers:
 
     # --- operations --------------------------------------------------------------------
     def sound_generator(self, body: dict[str, Any], user: str) -> tuple[dict[str, Any], int]:
-        """POST /v1/sound_generator: charge, queue a task, answer with its ids at once."""
-        self._check_webhook_url(body)  # before anything is charged, stored or replayed
-        key = request.headers.get("idempotency-key") or None
-        idempotency = self.services.idempotency
-        with self.services.store.transaction():
-            if key is not None:
-                stored = idempotency.replay(PROVIDER, user, key, body, IDEMPOTENCY_CONFLICT)
-                if stored is not None:
-                    return stored.body, stored.status
-            answer = self._submit(body, user, request_origin())
-            if key is not None:
-                idempotency.remember(PROVIDER, user, key, body, 200, answer,
-                                     self.services.clock.now())
-        self.services.jobs.submitted()
-        return answer, 200
+        """POST /v1/sound_generator: charge, queue a task, answer with its ids at once (a
+        repeated ``Idempotency-Key`` gets the first answer again)."""
+        length = audio_length(body.get("audio_length"))
+        origin = request_origin()
+        submitted = self.services.jobs.submit(Submission(
+            provider=PROVIDER, owner=user, unit=CREDITS,
+            tasks=lambda seq: [self._generation(body, length, origin, seq)],
+            answer=lambda tasks: self._submitted(length, tasks[0]),
+            callback_url=body.get("webhook_url") or None,
+            idempotency_key=request.headers.get("idempotency-key") or None, fingerprint=body))
+        return submitted.body, submitted.status
 
     def by_id(self, conversionType: str, user: str, task_id: str | None = None,
               conversion_id: str | None = None) -> dict[str, Any]:
@@ -117,7 +106,7 @@ class MusicGptHandlers:
             raise ApiError(404, f"{NOT_FOUND} for conversionType {conversionType}")
         now = self.services.clock.now()
         if task.is_terminal(now) and task.finalized_at is None:
-            self.services.jobs.tick()  # the webhook is queued before the client sees the end
+            self.services.engine.tick()  # the webhook is queued before the client sees the end
         done = task.status_at(now) == COMPLETED
         url = self._audio_url(request_origin(), task) if done else None
         return {"success": True,
@@ -128,7 +117,7 @@ class MusicGptHandlers:
         """The webhook of a terminal task, when the submission gave a ``webhook_url``."""
         if not task.callback_url:
             return None
-        url = self._audio_url(task.result["origin"], task) if task.outcome == SUCCEEDED else None
+        url = self._audio_url(task.result["origin"], task) if task.outcome == TASK_SUCCEEDED else None
         payload = webhook_payload(task, url, self.services.clock.isoformat)
         return Webhook(task.callback_url, json.dumps(payload).encode())
 
@@ -136,7 +125,7 @@ class MusicGptHandlers:
         """The MP3 of a completed sound generation, rendered on first fetch and cached."""
         task_id = task_id_of(name)
         task = self.services.tasks.get(PROVIDER, task_id) if task_id else None
-        if task is None or task.outcome != SUCCEEDED:
+        if task is None or task.outcome != TASK_SUCCEEDED:
             return None
         seed = render_seed(self.services.seed, task.id)
         data = self.services.rendered(
@@ -146,12 +135,19 @@ class MusicGptHandlers:
 
 
 def handler_table(services: Services) -> Mapping[Route, Callable[..., Any]]:
-    """The (method, path) table for ``specs/musicgpt.yaml``; registers the job finalizer
-    and the file renderer with this server's machinery."""
+    """The (method, path) table for ``specs/musicgpt.yaml``."""
     h = MusicGptHandlers(services)
-    services.jobs.register(PROVIDER, h.finalize)
-    services.files.register(PROVIDER, h.render_file)
     return {
         ("POST", "/v1/sound_generator"): h.sound_generator,
         ("GET", "/v1/byId"): h.by_id,
     }
+
+
+def finalizer(services: Services) -> Finalizer:
+    """The job finalizer of one server: a terminal task's webhook."""
+    return MusicGptHandlers(services).finalize
+
+
+def file_renderer(services: Services) -> Renderer:
+    """The renderer of one server's ``/_mock/files/musicgpt/`` files."""
+    return MusicGptHandlers(services).render_file

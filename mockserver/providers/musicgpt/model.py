@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.audio import MusicSource, encode_mp3, features_from_prompt, plan
-from mockserver.core.jobs.tasks import FAILED, SUCCEEDED, Task
+from mockserver.core.jobs.tasks import Task
 
 PROVIDER = "musicgpt"
 CONVERSION_TYPE = "SOUND_GENERATOR"
@@ -33,18 +33,18 @@ FILE_TTL_SECONDS = 24 * 3600
 """How long a signed ``audio_url`` stays valid (mock time)."""
 SAMPLE_RATE = 44100
 
-IN_QUEUE, IN_PROGRESS, COMPLETED, FAILED_STATUS = "IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED"
+IN_QUEUE, IN_PROGRESS, COMPLETED, CONVERSION_FAILED = (
+    "IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED")
+"""A conversion's ``status`` values."""
 STATUS_MESSAGES = {
     IN_QUEUE: "Conversion is in queue",
     IN_PROGRESS: "Conversion in progress",
     COMPLETED: "Conversion successful",
 }
 FAILURE_MESSAGE = "Sound generation failed"
+FAILURE_ERROR = {"message": f"{FAILURE_MESSAGE} (failure requested from the mock)"}
+"""The error a failed task carries (its ``status_msg``)."""
 PUBLISHED = "Successfully published to queue"
-PROMPT_REQUIRED = "Prompt is required for sound generation."
-BOTH_OR_NEITHER = "Provide either task_id or conversion_id, but not both."
-NOT_FOUND = "Conversion not found"
-IDEMPOTENCY_CONFLICT = "Idempotency-Key was already used with a different request body"
 TITLE_CHARS = 80
 
 
@@ -83,7 +83,7 @@ def schedule(created_at: float, seconds: int, fails: bool,
     started = created_at + job_seconds(QUEUE_SECONDS)
     finished = started + job_seconds(WORK_SECONDS_BASE + WORK_SECONDS_PER_AUDIO_SECOND * seconds)
     return [(IN_QUEUE, created_at), (IN_PROGRESS, started),
-            (FAILED_STATUS if fails else COMPLETED, finished)]
+            (CONVERSION_FAILED if fails else COMPLETED, finished)]
 
 
 def eta_seconds(steps: list[tuple[str, float]]) -> int:
@@ -126,7 +126,7 @@ def updated_at(task: Task, now: float) -> float:
 
 def status_msg(task: Task, status: str) -> str:
     """The human-readable message for a status."""
-    if status == FAILED_STATUS:
+    if status == CONVERSION_FAILED:
         return (task.error or {}).get("message", FAILURE_MESSAGE)
     return STATUS_MESSAGES[status]
 
@@ -170,9 +170,3 @@ def webhook_payload(task: Task, audio_url: str | None,
         "updatedAt": isoformat(task.terminal_at),
     }
 
-
-def failure(fails: bool) -> tuple[str, dict[str, Any] | None]:
-    """The task store's outcome and error for a submission that will (not) fail."""
-    if not fails:
-        return SUCCEEDED, None
-    return FAILED, {"message": f"{FAILURE_MESSAGE} (failure requested from the mock)"}

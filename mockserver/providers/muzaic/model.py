@@ -24,7 +24,6 @@ SAMPLE_RATE = 44100
 MAX_SECONDS = 1200.0
 API_VERSION = "1.2.0"
 NORMALIZE_PEAK = {"auto": 0.89, "high": 0.98}
-GENERATING_ACTIONS = {"generate", "regenerate", "extend"}
 SMART_METHODS = {"smart", "auto_adjust", "adjust_start", "adjust_end"}
 KEYFRAMED = ("intensity", "rhythm", "tone", "variance")
 # A region's documented defaults (legacy "Region object definition": duration default 60; the

@@ -13,23 +13,26 @@ import numpy as np
 from connexion import request
 
 from mockserver.audio import decode, encode_flac
-from mockserver.http.errors import ApiError
-from mockserver.core.files import PREFIX as FILES_PREFIX
-from mockserver.core.jobs.engine import Webhook
-from mockserver.core.jobs.targets import MALFORMED, MAX_URL_LENGTH, SCHEME, TOO_LONG, Refusal
-from mockserver.core.jobs.tasks import FAILED, SUCCEEDED, Task, make_base36
+from mockserver.core.files import PREFIX as FILES_PREFIX, Renderer
+from mockserver.core.jobs.engine import Finalizer, Webhook
+from mockserver.core.jobs.submit import NewTask, Submission, base36_ids
+from mockserver.core.jobs.tasks import TASK_FAILED, TASK_SUCCEEDED, Task
 from mockserver.core.jobs.webhooks import standard_webhook_headers
-from mockserver.openapi.routing import Route
 from mockserver.core.services import Services
+from mockserver.http.errors import ApiError
+from mockserver.openapi.routing import Route
+from mockserver.providers.soundpiece.errors import NOT_FOUND
 from mockserver.providers.soundpiece.model import (
-    CONFLICT, DEFAULT_LONG_POLL, DEFAULT_URL_TTL, FAILURE, INSUFFICIENT, NOT_FOUND, OPERATIONS,
-    PROVIDER, SAMPLE_RATE, Operation, check_secrets, credits_for, job_seconds, local_file, output_name,
-    output_samples, output_source, parse_output_name, to_rate, variation_seed, webhook_secret,
+    DEFAULT_LONG_POLL, DEFAULT_URL_TTL, FAILURE, OPERATIONS, PROVIDER, SAMPLE_RATE, Operation,
+    check_secrets, credits_for, job_seconds, local_file, output_name, output_samples,
+    output_source, parse_output_name, to_rate, variation_seed, webhook_secret,
 )
 
 CREDITS = "credits"
-PROCESSING, READY = "processing", "ready"
-STATUS_OF = {SUCCEEDED: READY, FAILED: "failed"}
+PROCESSING, READY, OPERATION_FAILED = "processing", "ready", "failed"
+"""An operation's ``status`` values."""
+STATUS_OF = {TASK_SUCCEEDED: READY, TASK_FAILED: OPERATION_FAILED}
+OPERATION_IDS = base36_ids("op_", 26)
 
 
 class SoundpieceHandlers:
@@ -41,8 +44,6 @@ class SoundpieceHandlers:
         check_secrets(self.config)
         self.url_ttl = float(self.config.get("url_ttl_seconds", DEFAULT_URL_TTL))
         self.long_poll = float(self.config.get("long_poll_seconds", DEFAULT_LONG_POLL))
-        services.files.register(PROVIDER, self.render_file)
-        services.jobs.register(PROVIDER, self.finalize)
 
     # --- helpers -------------------------------------------------------------------------
     @staticmethod
@@ -59,7 +60,7 @@ class SoundpieceHandlers:
                     origin, PROVIDER, output_name(task.id, index), self.url_ttl)
                 outputs.append({"url": url, "expires_at": self.services.clock.isoformat(expires),
                                 "duration": task.result["samples"] / SAMPLE_RATE})
-        error = task.error if status == "failed" else None
+        error = task.error if status == OPERATION_FAILED else None
         return op.dto(task.id, status, self.services.clock.isoformat(task.created_at),
                       task.request, outputs, error)
 
@@ -92,52 +93,37 @@ class SoundpieceHandlers:
                 "variations": op.variations(request_), "style": op.style_text(request_),
                 "source": self._remix_source(request_, origin) if op.kind == "remix" else None}
 
+    def _operation(self, op: Operation, request_: dict[str, Any], origin: str) -> NewTask:
+        """The task of an operation: processing until its work is done; paid unless it
+        fails."""
+        recipe = self._recipe(op, request_, origin)
+        work = self.services.clock.job_seconds(job_seconds(recipe["samples"]))
+        return NewTask(
+            kind=op.route, request=request_, failure_text=op.failure_text(request_),
+            error=FAILURE, result=recipe, cost=credits_for(recipe["samples"],
+                                                           recipe["variations"]),
+            schedule=lambda now, fails: [
+                (PROCESSING, now), (TASK_FAILED if fails else TASK_SUCCEEDED, now + work)])
+
     # --- operations ----------------------------------------------------------------------
     def submit(self, op: Operation, body: dict[str, Any], user: str) -> Any:
         """PUT: start an operation (or replay the original answer to its idempotency key)."""
-        services = self.services
         request_ = op.request(body)
-        if request_["callback_url"] is not None:  # before anything is charged or stored
-            refusal = services.webhooks.targets.check(request_["callback_url"])
-            if refusal is not None:
-                raise callback_error(refusal)
-        fingerprint = {"route": op.route, **request_}
         origin = self._origin()
-        with services.store.transaction():
-            stored = services.idempotency.replay(PROVIDER, user, request_["idempotency_key"],
-                                                 fingerprint, CONFLICT)
-            if stored is not None:
-                return stored.body, stored.status
-            recipe = self._recipe(op, request_, origin)
-            failed = services.failures.should_fail(PROVIDER, op.failure_text(request_))
-            if not failed:  # failed operations cost nothing
-                try:
-                    services.accounts.charge(PROVIDER, user, credits_for(
-                        recipe["samples"], recipe["variations"]), CREDITS)
-                except ApiError as exc:
-                    if exc.status != 402:
-                        raise
-                    raise ApiError(402, INSUFFICIENT) from exc
-            seq = services.tasks.next_seq(PROVIDER)
-            now = services.clock.now()
-            done = now + services.clock.job_seconds(job_seconds(recipe["samples"]))
-            task = services.tasks.add(
-                id="op_" + make_base36(services.seed, PROVIDER, seq, 26), provider=PROVIDER,
-                seq=seq, owner=user, kind=op.route, request=request_,
-                schedule=[(PROCESSING, now), (FAILED if failed else SUCCEEDED, done)],
-                outcome=FAILED if failed else SUCCEEDED, error=FAILURE if failed else None,
-                result=recipe, callback_url=request_["callback_url"], created_at=now)
-            answer = {op.key: self._dto(op, task, PROCESSING, origin)}
-            services.idempotency.remember(PROVIDER, user, request_["idempotency_key"],
-                                          fingerprint, 200, answer, now)
-        services.jobs.submitted()
-        return answer
+        return self.services.jobs.submit(Submission(
+            provider=PROVIDER, owner=user, ids=OPERATION_IDS, unit=CREDITS,
+            charge_failed=False,  # failed operations cost nothing
+            tasks=lambda _seq: [self._operation(op, request_, origin)],
+            answer=lambda tasks: {op.key: self._dto(op, tasks[0], PROCESSING, origin)},
+            callback_url=request_["callback_url"],
+            idempotency_key=request_["idempotency_key"],
+            fingerprint={"route": op.route, **request_})).body
 
     async def poll(self, op: Operation, id: str, user: str, wait: bool = False) -> Any:
         """GET: the operation now, or (``wait=true``) as soon as it is terminal."""
         task = self._task(op, id, user)
         if wait and not task.is_terminal(self.services.clock.now()):
-            task = await self.services.jobs.wait_terminal(PROVIDER, id, self.long_poll) or task
+            task = await self.services.engine.wait_terminal(PROVIDER, id, self.long_poll) or task
         return {op.key: self._dto(op, task, self._status(task), self._origin())}
 
     # --- machinery callbacks -------------------------------------------------------------
@@ -181,16 +167,6 @@ class SoundpieceHandlers:
         return to_rate(samples, rate)
 
 
-def callback_error(refusal: Refusal) -> ApiError:
-    """A refused ``callback_url`` as pydantic's URL errors read (``loc``, ``type``, ``msg``)."""
-    code, message = {
-        TOO_LONG: ("url_too_long", f"URL should have at most {MAX_URL_LENGTH} characters"),
-        SCHEME: ("url_scheme", "URL scheme should be 'http' or 'https'"),
-        MALFORMED: ("url_parsing", f"Input should be a valid URL, {refusal.reason}"),
-    }.get(refusal.kind, ("value_error", f"Value error, {refusal.reason}"))
-    return ApiError(422, message, code=code, location=("body", "callback_url"))
-
-
 def handler_table(services: Services) -> Mapping[Route, Callable[..., Any]]:
     """The (method, path) table for ``specs/soundpiece.yaml``."""
     h = SoundpieceHandlers(services)
@@ -199,6 +175,16 @@ def handler_table(services: Services) -> Mapping[Route, Callable[..., Any]]:
         table[("PUT", f"/v1/{route}")] = _submitter(h, op)
         table[("GET", f"/v1/{route}")] = _poller(h, op)
     return table
+
+
+def finalizer(services: Services) -> Finalizer:
+    """The job finalizer of one server: a terminal operation's signed callback."""
+    return SoundpieceHandlers(services).finalize
+
+
+def file_renderer(services: Services) -> Renderer:
+    """The renderer of one server's ``/_mock/files/soundpiece/`` outputs."""
+    return SoundpieceHandlers(services).render_file
 
 
 def _submitter(h: SoundpieceHandlers, op: Operation) -> Callable[..., Any]:

@@ -35,10 +35,6 @@ DEFAULT_LONG_POLL = 20.0
 """``wait=true`` waits up to 20 s (docs)."""
 DEFAULT_WEBHOOK_SECRET = "whsec_c291bmRwaWVjZS1tb2NrLXdlYmhvb2stc2VjcmV0LXYx"
 """The signing secret of every account unless the config says otherwise (README)."""
-UNAUTHORIZED = "Missing or invalid Authorization header"
-INSUFFICIENT = "Insufficient credits"
-CONFLICT = "idempotency_key was already used with a different request body"
-NOT_FOUND = "Operation not found"
 FAILURE = {"code": "generation_failed",
            "message": "Generation failed; submit again with a new idempotency_key."}
 
