@@ -79,7 +79,9 @@ class Accounts:
                 (amount, amount, account["id"], amount),
             )
             if cur.rowcount == 0:
-                balance = self._row(provider, account["key_hash"])["balance"]
+                now = self._row(provider, account["key_hash"])
+                assert now is not None  # the account exists; only its balance was short
+                balance = now["balance"]
                 raise InsufficientBalance(unit, amount, balance)
         row = self._row(provider, account["key_hash"])
         assert row is not None
@@ -98,7 +100,7 @@ class Accounts:
         )
 
 
-def _account(row) -> Account:
+def _account(row: sqlite3.Row) -> Account:
     return Account(
         id=row["id"], provider=row["provider"], name=row["name"], balance=row["balance"],
         used=row["used"], created_at=row["created_at"],

@@ -38,7 +38,7 @@ class Clock:
         self.speed = speed
         self._store = store
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[], object]] = []
         saved = store.get_meta(_OFFSET_KEY) if store else None
         self._offset = float(saved) if saved else 0.0
         self._manual_now = time.time()
@@ -73,7 +73,7 @@ class Clock:
             listener()
         return self.now()
 
-    def on_advance(self, listener: Callable[[], None]) -> None:
+    def on_advance(self, listener: Callable[[], object]) -> None:
         """Call ``listener`` after every ``advance`` (the job engine ticks on it)."""
         self._listeners.append(listener)
 

@@ -32,7 +32,7 @@ class Services:
     store: Store
     clock: Clock
     accounts: Accounts
-    audio_cache: ByteCache
+    audio_cache: ByteCache[bytes]
     tasks: TaskStore
     webhooks: Webhooks
     engine: JobEngine

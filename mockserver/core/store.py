@@ -107,7 +107,13 @@ class Store:
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Fetch the first row of a query, or None."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchone()
+            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+            return row
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row of a query (an aggregate), or None."""
+        row = self.one(sql, params)
+        return None if row is None else row[0]
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Fetch every row of a query."""

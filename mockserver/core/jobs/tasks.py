@@ -106,8 +106,8 @@ class TaskStore:
 
     def next_seq(self, provider: str) -> int:
         """The submission number the next task of ``provider`` gets (1, 2, ...)."""
-        row = self.store.one("SELECT MAX(seq) AS n FROM tasks WHERE provider = ?", (provider,))
-        return (row["n"] or 0) + 1
+        return int(self.store.scalar("SELECT MAX(seq) FROM tasks WHERE provider = ?",
+                                     (provider,)) or 0) + 1
 
     def add(self, *, id: str, provider: str, seq: int, owner: str, kind: str,
             request: dict[str, Any], schedule: Sequence[tuple[str, float]], outcome: str,
@@ -169,18 +169,16 @@ class TaskStore:
     def count(self, provider: str, owner: str | None = None) -> int:
         """How many tasks a provider (or one owner) has."""
         if owner is None:
-            row = self.store.one("SELECT COUNT(*) AS n FROM tasks WHERE provider = ?", (provider,))
-        else:
-            row = self.store.one("SELECT COUNT(*) AS n FROM tasks WHERE provider = ? AND owner = ?",
-                                 (provider, self._owner(owner)))
-        return row["n"]
+            return int(self.store.scalar("SELECT COUNT(*) FROM tasks WHERE provider = ?",
+                                         (provider,)))
+        return int(self.store.scalar("SELECT COUNT(*) FROM tasks WHERE provider = ? AND owner = ?",
+                                     (provider, self._owner(owner))))
 
     def running(self, provider: str, owner: str, now: float) -> int:
         """Tasks of an owner not yet terminal at ``now`` (for concurrency limits)."""
-        row = self.store.one(
-            "SELECT COUNT(*) AS n FROM tasks WHERE provider = ? AND owner = ? AND terminal_at > ?",
-            (provider, self._owner(owner), now))
-        return row["n"]
+        return int(self.store.scalar(
+            "SELECT COUNT(*) FROM tasks WHERE provider = ? AND owner = ? AND terminal_at > ?",
+            (provider, self._owner(owner), now)))
 
     def next_end(self, provider: str, owner: str, now: float) -> float | None:
         """When the first of an owner's running tasks ends (for a concurrency 429's

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import hashlib
 import hmac
 import json
@@ -128,7 +129,8 @@ class Webhooks:
 
     def list(self, provider: str | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries, newest first."""
-        sql, params = "SELECT * FROM webhook_deliveries", []
+        sql = "SELECT * FROM webhook_deliveries"
+        params: builtins.list[str | int] = []
         if provider:
             sql += " WHERE provider = ?"
             params.append(provider)
@@ -171,7 +173,7 @@ class Webhooks:
         if not task.cancelled() and task.exception() is not None:
             logger.error("webhook attempt failed", exc_info=task.exception())
 
-    def _due(self) -> list[Delivery]:
+    def _due(self) -> builtins.list[Delivery]:
         """Due deliveries not in flight, as many as may start now."""
         room = self.max_in_flight - len(self._in_flight)
         if room <= 0:
