@@ -13,7 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.http.directory import Directory
-from mockserver.http.errors import ApiError, InputRefused, origin_of
+from mockserver.http.errors import ApiError, InputRefused
+from mockserver.http.origins import origin_of
 from mockserver.http.input_guard import loads
 from mockserver.http.journal import read_journal
 from mockserver.core.renders import Overloaded, Slot

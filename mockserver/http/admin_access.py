@@ -29,8 +29,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.files import PREFIX as FILES_PREFIX
 from mockserver.core.settings import Settings
+from mockserver.http.keys import BEARER, KeyPlace, KeyReader
 
 TOKEN_HEADER = "X-Mock-Admin-Token"
+TOKEN_READER = KeyReader((KeyPlace(TOKEN_HEADER, bearer=False), BEARER))
+"""The admin token: ``X-Mock-Admin-Token: <token>``, else ``Authorization: Bearer <token>``."""
 ADMIN_PREFIX = "/_mock"
 OPEN_PATHS = frozenset({"/_mock/health"})
 """Admin paths that need no token (they still pass the Host and Origin checks)."""
@@ -122,10 +125,7 @@ class AdminAccess:
     def _no_token(self, headers: Headers) -> JSONResponse | None:
         if self.token is None:
             return None
-        sent = headers.get(TOKEN_HEADER)
-        authorization = headers.get("authorization", "")
-        if sent is None and authorization[:7].lower() == "bearer ":
-            sent = authorization[7:].strip()
+        sent = TOKEN_READER.read(headers)
         if sent is not None and hmac.compare_digest(sent.encode(), self.token.encode()):
             return None
         told = ("the admin token does not match" if sent is not None else

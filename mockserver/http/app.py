@@ -16,10 +16,12 @@ from mockserver.http import auth
 from mockserver.http.admin import admin_app
 from mockserver.http.admin_access import AdminAccess, AdminGuard
 from mockserver.http.directory import Directory, Mount
-from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers, origin_of
+from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers
 from mockserver.http.input_guard import InputGuard
+from mockserver.http.origins import origin_of
 from mockserver.openapi.spec_index import SpecIndex
 from mockserver.http.journal import JournalMiddleware
+from mockserver.http.keys import key_places
 from mockserver.http.limits import RateLimitMiddleware, key_reader
 from mockserver.http.media_types import DefaultContentType
 from mockserver.providers import PROVIDERS, Provider
@@ -137,7 +139,7 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
 def hints(name: str, spec: dict, directory: Directory) -> Hints:
     """What a provider's 404s and 401s add to its messages: the base URL and paths that
     exist, and where the key goes."""
-    places = auth.key_places(spec)
+    places = key_places(spec)
     return Hints(
         not_found=lambda request: directory.not_in_spec(
             name, origin_of(request), request.url.path),

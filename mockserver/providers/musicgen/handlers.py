@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from connexion import request
 from starlette.responses import Response
 
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import api_base
 from mockserver.core.jobs.tasks import make_uuid
 from mockserver.core.renders import Overloaded
 from mockserver.openapi.routing import Route
@@ -34,15 +34,6 @@ class LimitError(ApiError):
 def overloaded(exc: Overloaded) -> ApiError:
     """Every render slot is taken: the spec's 503 ``SERVICE_OVERLOADED`` with Retry-After."""
     return ApiError(503, str(exc), code="SERVICE_OVERLOADED", headers=exc.headers)
-
-
-def api_base(url: str, suffix: str) -> str:
-    """``scheme://host:port`` + the API's base path, from a request URL ending in ``suffix``
-    (the operation's path as requested). ws/wss URLs give http/https."""
-    parts = urlsplit(url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-    path = parts.path[: -len(suffix)] if suffix and parts.path.endswith(suffix) else parts.path
-    return f"{scheme}://{parts.netloc}{path.rstrip('/')}"
 
 
 class Generations:
@@ -155,7 +146,7 @@ class MusicGenHandlers:
         task = self.services.tasks.get(PROVIDER, task_id)
         if task is None or not self.services.tasks.owned_by(task, user):
             raise ApiError(404, TASK_NOT_FOUND, code="TASK_NOT_FOUND")
-        base = api_base(str(request.url), f"/generate/{task_id}")
+        base = api_base(request, f"/generate/{task_id}")
         return task_status(task, self.services.clock.now(), base)
 
     def models(self, user: str) -> dict[str, Any]:

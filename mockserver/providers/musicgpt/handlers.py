@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from connexion import request
 
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import origin_of
 from mockserver.core.jobs.engine import Webhook
 from mockserver.core.jobs.tasks import SUCCEEDED, Task, make_uuid
 from mockserver.openapi.routing import Route
@@ -22,12 +22,6 @@ from mockserver.providers.musicgpt.model import (
 )
 
 CREDITS = "credits"
-
-
-def request_origin() -> str:
-    """``scheme://host:port`` of the current request (where ``/_mock/files`` is served)."""
-    parts = urlsplit(str(request.base_url))
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class MusicGptHandlers:
@@ -97,7 +91,7 @@ class MusicGptHandlers:
                 stored = idempotency.replay(PROVIDER, user, key, body, IDEMPOTENCY_CONFLICT)
                 if stored is not None:
                     return stored.body, stored.status
-            answer = self._submit(body, user, request_origin())
+            answer = self._submit(body, user, origin_of(request))
             if key is not None:
                 idempotency.remember(PROVIDER, user, key, body, 200, answer,
                                      self.services.clock.now())
@@ -119,7 +113,7 @@ class MusicGptHandlers:
         if task.is_terminal(now) and task.finalized_at is None:
             self.services.jobs.tick()  # the webhook is queued before the client sees the end
         done = task.status_at(now) == COMPLETED
-        url = self._audio_url(request_origin(), task) if done else None
+        url = self._audio_url(origin_of(request), task) if done else None
         return {"success": True,
                 "conversion": conversion(task, now, url, self.services.clock.isoformat)}
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 from connexion import request
 
 from mockserver.audio import decode, encode_flac
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import origin_of
 from mockserver.core.files import PREFIX as FILES_PREFIX
 from mockserver.core.jobs.engine import Webhook
 from mockserver.core.jobs.targets import MALFORMED, MAX_URL_LENGTH, SCHEME, TOO_LONG, Refusal
@@ -45,11 +45,6 @@ class SoundpieceHandlers:
         services.jobs.register(PROVIDER, self.finalize)
 
     # --- helpers -------------------------------------------------------------------------
-    @staticmethod
-    def _origin() -> str:
-        base = urlparse(str(request.base_url))
-        return f"{base.scheme}://{base.netloc}"
-
     def _dto(self, op: Operation, task: Task, status: str, origin: str) -> dict[str, Any]:
         outputs = None
         if status == READY:
@@ -102,7 +97,7 @@ class SoundpieceHandlers:
             if refusal is not None:
                 raise callback_error(refusal)
         fingerprint = {"route": op.route, **request_}
-        origin = self._origin()
+        origin = origin_of(request)
         with services.store.transaction():
             stored = services.idempotency.replay(PROVIDER, user, request_["idempotency_key"],
                                                  fingerprint, CONFLICT)
@@ -138,7 +133,7 @@ class SoundpieceHandlers:
         task = self._task(op, id, user)
         if wait and not task.is_terminal(self.services.clock.now()):
             task = await self.services.jobs.wait_terminal(PROVIDER, id, self.long_poll) or task
-        return {op.key: self._dto(op, task, self._status(task), self._origin())}
+        return {op.key: self._dto(op, task, self._status(task), origin_of(request))}
 
     # --- machinery callbacks -------------------------------------------------------------
     def finalize(self, task: Task) -> Webhook | None:
