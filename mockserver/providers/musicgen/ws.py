@@ -29,7 +29,7 @@ from mockserver.openapi.specs import load_spec
 from mockserver.openapi.validation import describe
 from mockserver.providers.musicgen.handlers import Generations, overloaded
 from mockserver.providers.musicgen.model import (
-    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STATUS_CODES,
+    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, MUSICGEN_SAMPLE_RATE, PROVIDER, STATUS_CODES,
     STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, default_seed, error_object,
     file_name, generation_from, pcm_chunks, validation_error,
 )
@@ -220,7 +220,7 @@ class StreamEndpoint:
                            started: float) -> int:
         """Send every chunk when the clock gets to it; the count sent, or -1 if the client
         left."""
-        chunk_samples = round(STREAM_CHUNK_SECONDS * SAMPLE_RATE)
+        chunk_samples = round(STREAM_CHUNK_SECONDS * MUSICGEN_SAMPLE_RATE)
         chunks = pcm_chunks(gen, chunk_samples)
         index = 0
         while True:
@@ -240,7 +240,7 @@ class StreamEndpoint:
             sent = await connection.send({
                 "type": "audio_chunk", "data": base64.b64encode(pcm).decode("ascii"),
                 "timestamp": round(self.services.clock.now(), 3), "chunk_index": index,
-                "sample_rate": SAMPLE_RATE, "encoding": "pcm_s16le"})
+                "sample_rate": MUSICGEN_SAMPLE_RATE, "encoding": "pcm_s16le"})
             if not sent:
                 return -1
             index += 1
