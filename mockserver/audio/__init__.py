@@ -15,12 +15,14 @@ from mockserver.audio.features import (
     features_to_dict,
     tag_style,
 )
+from mockserver.audio.rate import SAMPLE_RATE
 from mockserver.audio.sources import (
     Fitted, MusicSource, Samples, Scaled, Silence, Source, Timeline, normalized, peak,
 )
 from mockserver.audio.synth import SYNTH_VERSION, Note, Piece, plan
 
 __all__ = [
+    "SAMPLE_RATE",
     "SYNTH_VERSION",
     "TAG_STYLES",
     "ByteCache",

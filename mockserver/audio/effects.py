@@ -72,25 +72,32 @@ def fade_out(x: np.ndarray, sample_rate: int, seconds: float) -> np.ndarray:
 
 
 def _spectral_filter(x: np.ndarray, sample_rate: int,
-                     response: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Multiply the spectrum of ``x`` (zero padded) by ``response(frequencies_hz)``."""
+                     response: Callable[[np.ndarray], np.ndarray],
+                     wrap: bool = False) -> np.ndarray:
+    """Multiply the spectrum of ``x`` by ``response(frequencies_hz)``: zero padded, or, with
+    ``wrap``, over exactly ``len(x)`` samples (the tail wraps around to the start)."""
     x = _f32(x)
     n = len(x)
     if n == 0:
         return x.copy()
-    size = _fast_len(n + int(_PAD_SECONDS * sample_rate))
+    size = n if wrap else _fast_len(n + int(_PAD_SECONDS * sample_rate))
     spectrum = np.fft.rfft(x, size, axis=0)
     h = response(np.fft.rfftfreq(size, 1.0 / sample_rate))
     spectrum *= h.reshape((-1,) + (1,) * (x.ndim - 1))
     return _f32(np.fft.irfft(spectrum, size, axis=0)[:n])
 
 
-def lowpass(x: np.ndarray, sample_rate: int, cutoff_hz: float, order: int = 2) -> np.ndarray:
-    """Butterworth-magnitude low-pass (-3 dB at ``cutoff_hz``, 6·order dB/octave), zero phase."""
+def lowpass(x: np.ndarray, sample_rate: int, cutoff_hz: float, order: int = 2,
+            wrap: bool = False) -> np.ndarray:
+    """Butterworth-magnitude low-pass (-3 dB at ``cutoff_hz``, 6·order dB/octave), zero phase.
+
+    ``wrap``: filter the whole array as one period, without zero padding (cheaper; the
+    smoothing at the end reaches back to the start), as Soundpiece colours a remix source.
+    """
     if cutoff_hz <= 0:
         raise ValueError("cutoff_hz must be positive")
     return _spectral_filter(x, sample_rate,
-                            lambda f: 1.0 / np.sqrt(1.0 + (f / cutoff_hz) ** (2 * order)))
+                            lambda f: 1.0 / np.sqrt(1.0 + (f / cutoff_hz) ** (2 * order)), wrap)
 
 
 def highpass(x: np.ndarray, sample_rate: int, cutoff_hz: float, order: int = 2) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 
 from mockserver.audio.mp3info import info_frame
+from mockserver.audio.rate import SAMPLE_RATE
 from mockserver.audio.sources import Source
 
 DEFAULT_CHUNK = 1 << 16  # samples per chunk (~1.5 s at 44.1 kHz)
@@ -106,7 +107,7 @@ def _pcm_bytes(source: Source, chunk_samples: int) -> Iterator[bytes]:
     return iter_pcm16(source, 2, chunk_samples)
 
 
-def encode_mp3(source: Source, sample_rate: int = 44100, bitrate: int = 128, quality: int = 7,
+def encode_mp3(source: Source, sample_rate: int = SAMPLE_RATE, bitrate: int = 128, quality: int = 7,
                chunk_samples: int = DEFAULT_CHUNK) -> bytes:
     """Constant-bitrate stereo MP3 of ``source``, with a LAME Info tag.
 
@@ -144,7 +145,7 @@ def _wav_header(num_samples: int, sample_rate: int, channels: int = 2) -> bytes:
     )
 
 
-def iter_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK,
+def iter_wav(source: Source, sample_rate: int = SAMPLE_RATE, chunk_samples: int = DEFAULT_CHUNK,
              channels: int = 2) -> Iterator[bytes]:
     """16-bit PCM WAV as a stream of byte strings (header first); mono with ``channels=1``."""
     if source.num_samples * 2 * channels + 36 >= 1 << 32:
@@ -153,13 +154,13 @@ def iter_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFA
     yield from iter_pcm16(source, channels, chunk_samples)
 
 
-def encode_wav(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK,
+def encode_wav(source: Source, sample_rate: int = SAMPLE_RATE, chunk_samples: int = DEFAULT_CHUNK,
                channels: int = 2) -> bytes:
     """16-bit PCM WAV, stereo (default) or mono (``channels=1``: the source mixed down)."""
     return b"".join(iter_wav(source, sample_rate, chunk_samples, channels))
 
 
-def encode_flac(source: Source, sample_rate: int = 44100, chunk_samples: int = DEFAULT_CHUNK,
+def encode_flac(source: Source, sample_rate: int = SAMPLE_RATE, chunk_samples: int = DEFAULT_CHUNK,
                 channels: int = 2) -> bytes:
     """16-bit FLAC (via libsndfile), written chunk by chunk; mono with ``channels=1``."""
     buf = io.BytesIO()

@@ -18,6 +18,7 @@ import numpy as np
 
 from mockserver.audio.composer import BUS_C, BUS_L, BUS_R, STEPS_PER_BEAT, Composer
 from mockserver.audio.features import MusicFeatures, features_to_dict
+from mockserver.audio.rate import SAMPLE_RATE
 from mockserver.audio.instruments import BRIGHT_LEVELS, DRUMS, instrument_gain, note_length, note_wave
 
 #: Bump when the music for given inputs changes (part of content hashes).
@@ -195,7 +196,7 @@ def _fit_tempo(bpm: float, duration: float) -> tuple[float, int, int]:
     return beats * 60.0 / duration, 1, beats
 
 
-def plan(features: MusicFeatures, duration_s: float, seed: int, sample_rate: int = 44100,
+def plan(features: MusicFeatures, duration_s: float, seed: int, sample_rate: int = SAMPLE_RATE,
          fit_bars: bool = False) -> Piece:
     """Plan a piece of ``duration_s`` seconds (``round(duration_s * sample_rate)`` samples).
 

@@ -45,7 +45,7 @@ __all__ = [
     "GenerationResult", "MultiInstrumentGenerator", "MultiTrackResult", "MusicGenerator",
 ]
 
-SAMPLE_RATE = _model.SAMPLE_RATE
+SAMPLE_RATE = _model.MUSICGEN_SAMPLE_RATE
 DEFAULT_BASE_URL = "http://localhost:8000/api/v1"
 """The README's base URL; ``APIClient`` uses ``$MUSIC_GEN_API_URL`` first when set."""
 BASE_URL_ENV = "MUSIC_GEN_API_URL"

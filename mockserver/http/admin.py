@@ -1,29 +1,21 @@
-"""The mock's own controls under ``/_mock``: health, reset and the request journal; and the
-404 for a path under no provider, which lists the served base URLs."""
+"""The mock's own controls under ``/_mock``: health, reset, the request journal, accounts,
+the clock, webhooks and failure rules; and the 404 for a path under no provider, which lists
+the served base URLs. (Signed file downloads under ``/_mock/files`` are ``downloads.py``.)"""
 
 from __future__ import annotations
 
-import contextlib
-
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockserver.http.directory import Directory
-from mockserver.http.errors import ApiError, InputRefused, domain_error, origin_of
+from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads
 from mockserver.http.journal import read_journal
-from mockserver.core.errors import DomainError
-from mockserver.core.renders import Overloaded, Slot
+from mockserver.http.plain_errors import plain_error_handlers
 from mockserver.core.services import Services
 from mockserver.core.settings import InputLimits
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 async def _json_object(request: Request) -> dict:
@@ -104,46 +96,6 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
         return JSONResponse({"id": rule, "provider": provider, "count": count, "match": match},
                             status_code=201)
 
-    async def files(request: Request) -> Response:
-        def fetch(slot: Slot | None = None) -> tuple[bytes, str]:
-            with services.renders.holding(slot) if slot else contextlib.nullcontext():
-                return services.files.fetch(
-                    request.path_params["provider"], request.path_params["name"],
-                    request.query_params.get("expires"), request.query_params.get("signature"))
-
-        # Rendering a long file takes seconds: off the event loop, so other requests go on.
-        try:
-            data, media_type = await run_in_threadpool(fetch)
-        except Overloaded:
-            # A stored file is downloaded, not refused: wait for a render slot (holding no
-            # thread), as long as the config allows.
-            slot = await services.renders.acquire(services.limits.render_wait_seconds)
-            if slot is None:
-                error = services.renders.refusal()
-                raise ApiError(503, str(error), headers=error.headers) from None
-            try:
-                data, media_type = await run_in_threadpool(fetch, slot)
-            finally:
-                slot.release()  # also when the call never ran (the client left)
-        return Response(data, media_type=media_type)
-
-    async def on_api_error(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        response = _error(exc.status, exc.message)
-        response.headers.update(exc.headers)
-        return response
-
-    async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DomainError)  # a bad or expired file link, an unknown file
-        return await on_api_error(request, domain_error(exc))
-
-    async def not_served(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HTTPException)
-        if exc.status_code != 404:
-            return _error(exc.status_code, str(exc.detail))
-        return JSONResponse(directory.not_served(origin_of(request), request.url.path),
-                            status_code=404)
-
     return Starlette(
         routes=[
             Route("/_mock/health", health, methods=["GET"]),
@@ -154,8 +106,6 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
             Route("/_mock/clock/advance", advance, methods=["POST"]),
             Route("/_mock/webhooks", webhooks, methods=["GET"]),
             Route("/_mock/failures", failures, methods=["GET", "POST"]),
-            Route("/_mock/files/{provider}/{name}", files, methods=["GET"]),
         ],
-        exception_handlers={ApiError: on_api_error, DomainError: on_refusal,
-                            HTTPException: not_served},
+        exception_handlers=plain_error_handlers(directory),
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -29,8 +28,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.files import PREFIX as FILES_PREFIX
 from mockserver.core.settings import Settings
+from mockserver.http.keys import BEARER, KeyPlace, KeyReader
+from mockserver.http.plain_errors import error_response
 
 TOKEN_HEADER = "X-Mock-Admin-Token"
+TOKEN_READER = KeyReader((KeyPlace(TOKEN_HEADER, bearer=False), BEARER))
+"""The admin token: ``X-Mock-Admin-Token: <token>``, else ``Authorization: Bearer <token>``."""
 ADMIN_PREFIX = "/_mock"
 OPEN_PATHS = frozenset({"/_mock/health"})
 """Admin paths that need no token (they still pass the Host and Origin checks)."""
@@ -105,9 +108,10 @@ class AdminAccess:
         name = _host_name(host)
         if is_loopback_host(name) or name.lower() == self.host.lower():
             return None
-        return _refuse(403, f"Host {name!r} is not a loopback name: the admin API of a server on"
-                            f" {self.host} answers requests for 127.0.0.1, localhost or"
-                            f" {self.host} only (a defence against DNS rebinding)")
+        return error_response(403, f"Host {name!r} is not a loopback name: the admin API of a"
+                                   f" server on {self.host} answers requests for 127.0.0.1,"
+                                   f" localhost or {self.host} only (a defence against DNS"
+                                   " rebinding)")
 
     def _foreign_origin(self, scope: Scope, headers: Headers) -> JSONResponse | None:
         origin = headers.get("origin")
@@ -116,24 +120,22 @@ class AdminAccess:
         own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
         if origin.lower() == own.lower():
             return None
-        return _refuse(403, f"cross-origin admin calls are refused (Origin {origin[:100]!r});"
-                            " call the admin API from a script or curl, not from a web page")
+        return error_response(403, f"cross-origin admin calls are refused (Origin"
+                                   f" {origin[:100]!r}); call the admin API from a script or"
+                                   " curl, not from a web page")
 
     def _no_token(self, headers: Headers) -> JSONResponse | None:
         if self.token is None:
             return None
-        sent = headers.get(TOKEN_HEADER)
-        authorization = headers.get("authorization", "")
-        if sent is None and authorization[:7].lower() == "bearer ":
-            sent = authorization[7:].strip()
+        sent = TOKEN_READER.read(headers)
         if sent is not None and hmac.compare_digest(sent.encode(), self.token.encode()):
             return None
         told = ("the admin token does not match" if sent is not None else
                 "the admin API needs the admin token")
-        return _refuse(401, f"{told}: send `Authorization: Bearer <token>` or"
-                            f" `{TOKEN_HEADER}: <token>` (the token printed when the server"
-                            " started, or the one set with --admin-token)",
-                       {"WWW-Authenticate": 'Bearer realm="mockserver admin"'})
+        return error_response(401, f"{told}: send `Authorization: Bearer <token>` or"
+                                   f" `{TOKEN_HEADER}: <token>` (the token printed when the"
+                                   " server started, or the one set with --admin-token)",
+                              {"WWW-Authenticate": 'Bearer realm="mockserver admin"'})
 
     def _not_json(self, headers: Headers) -> JSONResponse | None:
         content_type = headers.get("content-type")
@@ -144,12 +146,9 @@ class AdminAccess:
         elif content_type.split(";", 1)[0].strip().lower() == "application/json":
             return None
         found = f"Content-Type {content_type[:100]!r}" if content_type else "no Content-Type"
-        return _refuse(415, f"admin calls that change state take a JSON body: send"
-                            f" `Content-Type: application/json` (this request has {found})")
-
-
-def _refuse(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return error_response(415, f"admin calls that change state take a JSON body: send"
+                                   f" `Content-Type: application/json` (this request has"
+                                   f" {found})")
 
 
 class AdminGuard:

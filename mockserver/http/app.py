@@ -16,10 +16,13 @@ from mockserver.http import auth
 from mockserver.http.admin import admin_app
 from mockserver.http.admin_access import AdminAccess, AdminGuard
 from mockserver.http.directory import Directory, Mount
-from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers, origin_of
+from mockserver.http.downloads import MOUNT as DOWNLOADS, downloads_app
+from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers
 from mockserver.http.input_guard import InputGuard
+from mockserver.http.origins import origin_of
 from mockserver.openapi.spec_index import SpecIndex
 from mockserver.http.journal import JournalMiddleware
+from mockserver.http.keys import key_places
 from mockserver.http.limits import RateLimitMiddleware, key_reader
 from mockserver.http.media_types import DefaultContentType
 from mockserver.providers import PROVIDERS, Provider
@@ -148,7 +151,7 @@ def plug_in(provider: Provider, services: Services) -> Mapping[str, Callable[...
 def hints(name: str, spec: dict, directory: Directory) -> Hints:
     """What a provider's 404s and 401s add to its messages: the base URL and paths that
     exist, and where the key goes."""
-    places = auth.key_places(spec)
+    places = key_places(spec)
     return Hints(
         not_found=lambda request: directory.not_in_spec(
             name, origin_of(request), request.url.path),
@@ -192,18 +195,23 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
         sockets += [WebSocketRoute(served.base + path, endpoint)
                     for path, endpoint in plug_in(provider, services).items()]
     limits = settings.input_limits()
-    admin = AdminGuard(InputGuard(admin_app(services, directory), limits, ADMIN_ERRORS), access)
+
+    def own(app: ASGIApp) -> ASGIApp:
+        # the mock's own endpoints: the admin policy (signed file paths pass it) and the limits
+        return AdminGuard(InputGuard(app, limits, ADMIN_ERRORS), access)
+
+    admin, downloads = own(admin_app(services, directory)), own(downloads_app(services, directory))
     fallback = routes[0][1] if at_root else admin
     # a websocket handshake over the limits is closed (403): no error body is sent there
     sockets_app = InputGuard(Router(routes=sockets), limits, ADMIN_ERRORS)
-    dispatcher = PrefixDispatcher([("/_mock", admin), *routes], fallback,
+    dispatcher = PrefixDispatcher([("/_mock", admin), (DOWNLOADS, downloads), *routes], fallback,
                                   services.run_background, sockets_app)
     names = {base: name for name, base in mounts}
     sensitive = {h for p in providers for h in p.sensitive_headers}
 
     def provider_for(path: str) -> str | None:
         for prefix, _ in dispatcher.routes:
-            if prefix != "/_mock" and (path == prefix or path.startswith(prefix + "/")):
+            if prefix in names and (path == prefix or path.startswith(prefix + "/")):
                 return names.get(prefix)
         return providers[0].name if at_root else None
 

@@ -19,7 +19,6 @@ from connexion.exceptions import BadRequestProblem, ProblemException, Unsupporte
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.requests import Request
 from starlette.types import Send
 
 from mockserver.core.errors import (
@@ -158,11 +157,6 @@ class Hints:
     missing_key: Callable[[ConnexionRequest, ApiError], ApiError] = _as_is
     """For a 401 without a usable key: the error saying where the key goes, if it was sent
     somewhere else."""
-
-
-def origin_of(request: ConnexionRequest | Request) -> str:
-    """``http://127.0.0.1:8080``: scheme and authority the client used."""
-    return f"{request.url.scheme}://{request.url.netloc}"
 
 
 def with_hint(message: str, hint: str | None) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.http.auth import CREDENTIAL_HEADER
+from mockserver.http.keys import CREDENTIAL_HEADER
 from mockserver.core.clock import Clock
 from mockserver.core.keyhash import clip, redact_query
 from mockserver.core.store import Store

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.http.auth import key_places
 from mockserver.http.errors import ApiError, ErrorFormat, send_error
+from mockserver.http.keys import KeyReader, key_places
 from mockserver.core.ratelimit import Decision, RateLimiter
 from mockserver.openapi.spec_index import SpecIndex
 
@@ -27,14 +28,12 @@ def key_reader(spec: dict[str, Any], base_path: str = "") -> Callable[[Scope], s
     that sends its key everywhere is not limited on, say, a health check.
     """
     is_open = SpecIndex(spec, base_path).is_open
-    places = key_places(spec)
+    reader = KeyReader(key_places(spec))
 
     def read(scope: Scope) -> str | None:
         if is_open(scope.get("method", "GET"), scope.get("path", "")):
             return None
-        found = {k.decode("latin-1").lower(): v.decode("latin-1")
-                 for k, v in scope.get("headers", [])}
-        return next((key for place in places if (key := place.read(found))), None)
+        return reader.read(Headers(scope=scope))
 
     return read
 

@@ -43,6 +43,19 @@ def test_lowpass_and_highpass_separate_frequencies() -> None:
     assert level(at_cutoff) == pytest.approx(level(sine(1000)) / np.sqrt(2), rel=0.01)
 
 
+def test_wrapped_lowpass_filters_the_array_as_one_period() -> None:
+    """``wrap``: no zero padding, so a step's smoothing at the end reaches the start, and a
+    whole number of periods of a tone at the cutoff comes out at exactly -3 dB."""
+    step = np.concatenate([np.zeros(SR // 2), np.ones(SR // 2)]).astype(np.float32)
+    padded = fx.lowpass(step, SR, 50, order=1)
+    wrapped = fx.lowpass(step, SR, 50, order=1, wrap=True)
+    assert wrapped.shape == step.shape and wrapped.dtype == np.float32
+    assert abs(float(padded[0])) < 0.01 < float(wrapped[0])  # the end's 1s bleed into the start
+    tone = sine(1000)  # 1000 whole periods in one second
+    peak = float(np.max(np.abs(fx.lowpass(tone, SR, 1000, order=1, wrap=True))))
+    assert peak == pytest.approx(0.5 / np.sqrt(2), rel=1e-4)
+
+
 def test_gain_and_fades() -> None:
     x = sine(440)
     assert level(fx.gain(x, -6.0206)) == pytest.approx(level(x) / 2, rel=1e-3)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from connexion import request
 from starlette.responses import Response
@@ -15,6 +14,7 @@ from mockserver.core.jobs.tasks import Task, make_uuid
 from mockserver.core.renders import Overloaded
 from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import api_base
 from mockserver.openapi.routing import Route
 from mockserver.providers.musicgen.errors import LimitError, overloaded
 from mockserver.providers.musicgen.model import (
@@ -23,15 +23,6 @@ from mockserver.providers.musicgen.model import (
     generation_from, has_file, multitrack_eta, multitrack_from, parse_file_name, render_file,
     schedule, task_status,
 )
-
-
-def api_base(url: str, suffix: str) -> str:
-    """``scheme://host:port`` + the API's base path, from a request URL ending in ``suffix``
-    (the operation's path as requested). ws/wss URLs give http/https."""
-    parts = urlsplit(url)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-    path = parts.path[: -len(suffix)] if suffix and parts.path.endswith(suffix) else parts.path
-    return f"{scheme}://{parts.netloc}{path.rstrip('/')}"
 
 
 def started(task: Task) -> dict[str, Any]:
@@ -141,7 +132,7 @@ class MusicGenHandlers:
         task = self.services.tasks.get(PROVIDER, task_id)
         if task is None or not self.services.tasks.owned_by(task, user):
             raise ApiError(404, TASK_NOT_FOUND, code="TASK_NOT_FOUND")
-        base = api_base(str(request.url), f"/generate/{task_id}")
+        base = api_base(request, f"/generate/{task_id}")
         return task_status(task, self.services.clock.now(), base)
 
     def models(self, user: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 PROVIDER = "musicgen"
 API_VERSION = "1.0.0"
-SAMPLE_RATE = 32000
+MUSICGEN_SAMPLE_RATE = 32000
 """MusicGen's output rate (spec: ``metadata.sample_rate``); REST, websocket and fake agree."""
 MAX_CONCURRENT = 10
 """Generations running at once per account (seed: "10 concurrent generations")."""
@@ -149,13 +149,13 @@ class Generation:
 
     @property
     def num_samples(self) -> int:
-        """Length in samples at ``SAMPLE_RATE``."""
-        return round(self.duration * SAMPLE_RATE)
+        """Length in samples at ``MUSICGEN_SAMPLE_RATE``."""
+        return round(self.duration * MUSICGEN_SAMPLE_RATE)
 
     @property
     def seconds(self) -> float:
         """The rendered length in seconds (whole samples)."""
-        return self.num_samples / SAMPLE_RATE
+        return self.num_samples / MUSICGEN_SAMPLE_RATE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (stored with the task)."""
@@ -187,8 +187,8 @@ class MultiTrack:
 
     @property
     def num_samples(self) -> int:
-        """Length in samples at ``SAMPLE_RATE``."""
-        return round(self.duration * SAMPLE_RATE)
+        """Length in samples at ``MUSICGEN_SAMPLE_RATE``."""
+        return round(self.duration * MUSICGEN_SAMPLE_RATE)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (stored with the task); instruments as ordered [name, prompt] pairs."""
@@ -271,8 +271,8 @@ def progress(task: Task, now: float) -> float:
 def metadata(task: Task) -> dict[str, Any]:
     """``TaskStatus.metadata``: the parameters as applied."""
     request = dict(task.request)
-    common = {"model": request["model"], "seed": request["seed"], "sample_rate": SAMPLE_RATE,
-              "format": "wav"}
+    common = {"model": request["model"], "seed": request["seed"],
+              "sample_rate": MUSICGEN_SAMPLE_RATE, "format": "wav"}
     if task.kind == "multi_instrument":
         return {**common, "instruments": dict(request["instruments"]),
                 "mix_preset": request["mix_preset"]}
@@ -287,12 +287,12 @@ def task_status(task: Task, now: float, audio_base: str) -> dict[str, Any]:
     """``GET /generate/{task_id}`` body. ``audio_base`` is the API's absolute base URL."""
     status = task.status_at(now)
     done = status == COMPLETED
-    samples = round(float(task.request["duration"]) * SAMPLE_RATE)
+    samples = round(float(task.request["duration"]) * MUSICGEN_SAMPLE_RATE)
     body: dict[str, Any] = {
         "task_id": task.id,
         "status": status,
         "audio_url": f"{audio_base}/audio/{file_name(task.id)}" if done else None,
-        "duration": samples / SAMPLE_RATE if done else float(task.request["duration"]),
+        "duration": samples / MUSICGEN_SAMPLE_RATE if done else float(task.request["duration"]),
         "progress": progress(task, now),
         "metadata": metadata(task),
         "error": task.error if status == STATUS_FAILED else None,
@@ -379,18 +379,18 @@ def source(gen: Generation) -> Source:
     piece_seed = stable_hash("musicgen", gen.model, gen.seed, gen.temperature, gen.top_k,
                              gen.top_p)
     return MusicSource(plan(_features(gen.prompt, gen.temperature), gen.duration, piece_seed,
-                            SAMPLE_RATE))
+                            MUSICGEN_SAMPLE_RATE))
 
 
-def pcm_chunks(gen: Generation, chunk_samples: int = SAMPLE_RATE) -> Iterator[bytes]:
+def pcm_chunks(gen: Generation, chunk_samples: int = MUSICGEN_SAMPLE_RATE) -> Iterator[bytes]:
     """Mono 16-bit little-endian PCM in chunks: the websocket's ``audio_chunk`` payloads;
     joined, they are the data of ``wav(gen)``."""
     return iter_pcm16(source(gen), 1, chunk_samples)
 
 
 def wav(gen: Generation) -> bytes:
-    """The generation as a mono 16-bit WAV at ``SAMPLE_RATE`` (behind ``audio_url``)."""
-    return encode_wav(source(gen), SAMPLE_RATE, channels=1)
+    """The generation as a mono 16-bit WAV at ``MUSICGEN_SAMPLE_RATE`` (behind ``audio_url``)."""
+    return encode_wav(source(gen), MUSICGEN_SAMPLE_RATE, channels=1)
 
 
 def pcm_to_float(pcm: bytes, channels: int) -> np.ndarray:
@@ -417,12 +417,13 @@ def stem_source(mt: MultiTrack, index: int) -> Source:
     """One instrument's track of a multi-instrument request."""
     name, prompt = mt.instruments[index]
     piece_seed = stable_hash("musicgen-stem", mt.model, mt.seed, index, name, prompt)
-    return MusicSource(plan(_stem_features(mt, index), mt.duration, piece_seed, SAMPLE_RATE))
+    return MusicSource(plan(_stem_features(mt, index), mt.duration, piece_seed,
+                            MUSICGEN_SAMPLE_RATE))
 
 
 def stem_wav(mt: MultiTrack, index: int) -> bytes:
     """One stem as a mono 16-bit WAV."""
-    return encode_wav(stem_source(mt, index), SAMPLE_RATE, channels=1)
+    return encode_wav(stem_source(mt, index), MUSICGEN_SAMPLE_RATE, channels=1)
 
 
 def stem_samples(mt: MultiTrack, index: int) -> np.ndarray:
@@ -461,9 +462,9 @@ def mix_samples(mt: MultiTrack, stems: Sequence[np.ndarray] | None = None,
     tracks = stems if stems is not None else [stem_samples(mt, i)
                                               for i in range(len(mt.instruments))]
     mixed = effects.mix(tracks, plan_.levels, plan_.pans)
-    processed = effects.apply_chain(mixed, SAMPLE_RATE, plan_.preset.chain)
+    processed = effects.apply_chain(mixed, MUSICGEN_SAMPLE_RATE, plan_.preset.chain)
     try:
-        return effects.master(processed, SAMPLE_RATE, plan_.preset.target_lufs,
+        return effects.master(processed, MUSICGEN_SAMPLE_RATE, plan_.preset.target_lufs,
                               plan_.preset.headroom_db)
     except ValueError:  # too short or too quiet to measure loudness: left as processed
         return processed
@@ -471,7 +472,7 @@ def mix_samples(mt: MultiTrack, stems: Sequence[np.ndarray] | None = None,
 
 def mix_wav(mt: MultiTrack) -> bytes:
     """The mix as a stereo 16-bit WAV (behind a multi-instrument task's ``audio_url``)."""
-    return encode_wav(Samples(mix_samples(mt)), SAMPLE_RATE, channels=2)
+    return encode_wav(Samples(mix_samples(mt)), MUSICGEN_SAMPLE_RATE, channels=2)
 
 
 def has_file(kind: str, request: Mapping[str, Any], stem: int | None) -> bool:

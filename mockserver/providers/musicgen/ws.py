@@ -22,6 +22,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads, off_loop
+from mockserver.http.keys import BEARER, KeyReader
+from mockserver.http.origins import api_base
 from mockserver.core.jobs.submit import NewTask
 from mockserver.core.services import Services
 from mockserver.openapi.refs import with_components
@@ -29,9 +31,9 @@ from mockserver.openapi.schema_errors import error_location
 from mockserver.openapi.specs import load_spec
 from mockserver.openapi.validation import describe
 from mockserver.providers.musicgen.errors import overloaded
-from mockserver.providers.musicgen.handlers import Generations, api_base
+from mockserver.providers.musicgen.handlers import Generations
 from mockserver.providers.musicgen.model import (
-    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, SAMPLE_RATE, STATUS_CODES,
+    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, MUSICGEN_SAMPLE_RATE, STATUS_CODES,
     STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, error_object,
     file_name, generation_from, pcm_chunks, validation_error,
 )
@@ -44,13 +46,8 @@ TRY_AGAIN_LATER = 1013
 _GONE = (WebSocketDisconnect, RuntimeError, OSError)  # sending to a client that has left
 
 
-def bearer_key(websocket: WebSocket) -> str | None:
-    """The API key from ``Authorization: Bearer ...``, else from ``?token=``."""
-    header = websocket.headers.get("authorization", "").strip()
-    if header[:7].lower() == "bearer " and header[7:].strip():
-        return header[7:].strip()
-    token = (websocket.query_params.get("token") or "").strip()
-    return token or None
+KEY_READER = KeyReader((BEARER,), query="token")
+"""The API key: ``Authorization: Bearer <key>``, else ``?token=<key>``."""
 
 
 class Connection:
@@ -128,7 +125,7 @@ class StreamEndpoint:
     async def session(self, connection: Connection) -> None:
         """One accepted session: authenticate, then answer messages until the client leaves."""
         websocket = connection.websocket
-        key = bearer_key(websocket)
+        key = KEY_READER.read(websocket.headers, websocket.query_params)
         if key is None or not self.services.accounts.is_known_key(PROVIDER, key):
             code = "AUTHENTICATION_REQUIRED" if key is None else "INVALID_TOKEN"
             await connection.error({"code": code, "message": AUTH_MISSING if key is None
@@ -214,7 +211,7 @@ class StreamEndpoint:
             work = clock.job_seconds(gen.duration * STREAM_WORK_PER_AUDIO_SECOND)
             if not await self._until(started + work, connection):
                 return
-            base = api_base(str(connection.websocket.url), PATH)
+            base = api_base(connection.websocket, PATH)
             await connection.send({"type": "complete", "duration": gen.seconds, "chunks": sent,
                                    "audio_url": f"{base}/audio/{file_name(task.id)}"})
 
@@ -222,7 +219,7 @@ class StreamEndpoint:
                            started: float) -> int:
         """Send every chunk when the clock gets to it; the count sent, or -1 if the client
         left."""
-        chunk_samples = round(STREAM_CHUNK_SECONDS * SAMPLE_RATE)
+        chunk_samples = round(STREAM_CHUNK_SECONDS * MUSICGEN_SAMPLE_RATE)
         chunks = pcm_chunks(gen, chunk_samples)
         index = 0
         while True:
@@ -242,7 +239,7 @@ class StreamEndpoint:
             sent = await connection.send({
                 "type": "audio_chunk", "data": base64.b64encode(pcm).decode("ascii"),
                 "timestamp": round(self.services.clock.now(), 3), "chunk_index": index,
-                "sample_rate": SAMPLE_RATE, "encoding": "pcm_s16le"})
+                "sample_rate": MUSICGEN_SAMPLE_RATE, "encoding": "pcm_s16le"})
             if not sent:
                 return -1
             index += 1

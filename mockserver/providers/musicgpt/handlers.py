@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from connexion import request
 
@@ -16,6 +15,7 @@ from mockserver.core.jobs.submit import NewTask, Submission
 from mockserver.core.jobs.tasks import TASK_SUCCEEDED, Task, make_uuid
 from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import origin_of
 from mockserver.openapi.routing import Route
 from mockserver.providers.musicgpt.errors import BOTH_OR_NEITHER, NOT_FOUND
 from mockserver.providers.musicgpt.model import (
@@ -25,12 +25,6 @@ from mockserver.providers.musicgpt.model import (
 )
 
 CREDITS = "credits"
-
-
-def request_origin() -> str:
-    """``scheme://host:port`` of the current request (where ``/_mock/files`` is served)."""
-    parts = urlsplit(str(request.base_url))
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class MusicGptHandlers:
@@ -84,7 +78,7 @@ class MusicGptHandlers:
         """POST /v1/sound_generator: charge, queue a task, answer with its ids at once (a
         repeated ``Idempotency-Key`` gets the first answer again)."""
         length = audio_length(body.get("audio_length"))
-        origin = request_origin()
+        origin = origin_of(request)
         submitted = self.services.jobs.submit(Submission(
             provider=PROVIDER, owner=user, unit=CREDITS,
             tasks=lambda seq: [self._generation(body, length, origin, seq)],
@@ -108,7 +102,7 @@ class MusicGptHandlers:
         if task.is_terminal(now) and task.finalized_at is None:
             self.services.engine.tick()  # the webhook is queued before the client sees the end
         done = task.status_at(now) == COMPLETED
-        url = self._audio_url(request_origin(), task) if done else None
+        url = self._audio_url(origin_of(request), task) if done else None
         return {"success": True,
                 "conversion": conversion(task, now, url, self.services.clock.isoformat)}
 

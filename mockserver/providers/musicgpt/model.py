@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.audio import MusicSource, encode_mp3, features_from_prompt, plan
+from mockserver.audio import SAMPLE_RATE, MusicSource, encode_mp3, features_from_prompt, plan
 from mockserver.core.jobs.tasks import Task
 
 PROVIDER = "musicgpt"
@@ -31,7 +31,6 @@ WORK_SECONDS_BASE, WORK_SECONDS_PER_AUDIO_SECOND = 3.0, 0.1
 """Realistic time in IN_PROGRESS: 3 s plus 0.1 s per second of audio (30 s audio: 6 s)."""
 FILE_TTL_SECONDS = 24 * 3600
 """How long a signed ``audio_url`` stays valid (mock time)."""
-SAMPLE_RATE = 44100
 
 IN_QUEUE, IN_PROGRESS, COMPLETED, CONVERSION_FAILED = (
     "IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED")

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from mockserver.audio import encode_mp3
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import origin_of
 from mockserver.core.renders import Overloaded
 from mockserver.http.responses import b64, json_with_blob
 from mockserver.openapi.routing import Route
@@ -71,7 +72,7 @@ class MuzaicHandlers:
             raise ApiError(403, f"endpoint /soundtrack is not allowed for origin {origin!r}")
 
     def _result_url(self, name: str) -> str:
-        base = str(request.url).split("?")[0].rsplit("/", 1)[0]
+        base = origin_of(request) + request.url.path.rsplit("/", 1)[0]
         day = self.services.clock.utcnow().strftime("%Y-%m-%d")
         return f"{base}/result/{day}/{name}"
 

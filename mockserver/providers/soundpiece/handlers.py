@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 from connexion import request
@@ -20,6 +19,7 @@ from mockserver.core.jobs.tasks import TASK_FAILED, TASK_SUCCEEDED, Task
 from mockserver.core.jobs.webhooks import standard_webhook_headers
 from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
+from mockserver.http.origins import origin_of
 from mockserver.openapi.routing import Route
 from mockserver.providers.soundpiece.errors import NOT_FOUND
 from mockserver.providers.soundpiece.model import (
@@ -46,11 +46,6 @@ class SoundpieceHandlers:
         self.long_poll = float(self.config.get("long_poll_seconds", DEFAULT_LONG_POLL))
 
     # --- helpers -------------------------------------------------------------------------
-    @staticmethod
-    def _origin() -> str:
-        base = urlparse(str(request.base_url))
-        return f"{base.scheme}://{base.netloc}"
-
     def _dto(self, op: Operation, task: Task, status: str, origin: str) -> dict[str, Any]:
         outputs = None
         if status == READY:
@@ -109,7 +104,7 @@ class SoundpieceHandlers:
     def submit(self, op: Operation, body: dict[str, Any], user: str) -> Any:
         """PUT: start an operation (or replay the original answer to its idempotency key)."""
         request_ = op.request(body)
-        origin = self._origin()
+        origin = origin_of(request)
         return self.services.jobs.submit(Submission(
             provider=PROVIDER, owner=user, ids=OPERATION_IDS, unit=CREDITS,
             charge_failed=False,  # failed operations cost nothing
@@ -124,7 +119,7 @@ class SoundpieceHandlers:
         task = self._task(op, id, user)
         if wait and not task.is_terminal(self.services.clock.now()):
             task = await self.services.engine.wait_terminal(PROVIDER, id, self.long_poll) or task
-        return {op.key: self._dto(op, task, self._status(task), self._origin())}
+        return {op.key: self._dto(op, task, self._status(task), origin_of(request))}
 
     # --- machinery callbacks -------------------------------------------------------------
     def finalize(self, task: Task) -> Webhook | None:

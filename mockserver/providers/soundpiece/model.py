@@ -20,13 +20,14 @@ from urllib.parse import urlparse
 import numpy as np
 
 from mockserver.audio import (
-    Curve, Fitted, MusicFeatures, MusicSource, Samples, Source, features_from_prompt, plan,
+    SAMPLE_RATE, Curve, Fitted, MusicFeatures, MusicSource, Samples, Source, features_from_prompt,
+    plan,
 )
 from mockserver.audio.analysis import onset_rate, rms, spectral_centroid
+from mockserver.audio.effects import lowpass
 from mockserver.core.files import PREFIX as FILES_PREFIX
 
 PROVIDER = "soundpiece"
-SAMPLE_RATE = 44100
 SONG_SECONDS = 30.0
 """Length of songs, instrumentals and remixes (the docs give none; their example is 87 s)."""
 DEFAULT_URL_TTL = 900.0
@@ -233,21 +234,15 @@ def to_rate(audio: np.ndarray, rate: int) -> np.ndarray:
                     axis=1).astype(np.float32)
 
 
-def low_pass(x: np.ndarray, cutoff_hz: float) -> np.ndarray:
-    """A gentle first-order low-pass (applied in the frequency domain, zero phase)."""
-    spectrum = np.fft.rfft(x, axis=0)
-    freqs = np.fft.rfftfreq(len(x), 1.0 / SAMPLE_RATE)
-    spectrum *= (1.0 / np.sqrt(1.0 + (freqs / cutoff_hz) ** 2))[:, None]
-    return np.fft.irfft(spectrum, n=len(x), axis=0).astype(np.float32)
-
-
 def remix(audio: np.ndarray, features: MusicFeatures, samples: int, seed: int,
           index: int) -> np.ndarray:
     """A remix of ``audio`` (44.1 kHz stereo): the source fitted to the output length and
     coloured per variation, mixed with new music in the source's measured style."""
     i = index % len(REMIX_CUTOFF_HZ)
     base = Fitted(Samples(audio), samples).render(0, samples)
-    coloured = low_pass(base, REMIX_CUTOFF_HZ[i]) * np.float32(REMIX_GAIN[i])
+    # a gentle first-order low-pass over the whole source as one period
+    coloured = lowpass(base, SAMPLE_RATE, REMIX_CUTOFF_HZ[i], order=1, wrap=True) \
+        * np.float32(REMIX_GAIN[i])
     style = variation_features(style_of(audio, features), index)
     new = MusicSource(plan(style, samples / SAMPLE_RATE, seed, SAMPLE_RATE)).render(0, samples)
     mix = REMIX_SOURCE_LEVEL * coloured + REMIX_NEW_LEVEL * new
