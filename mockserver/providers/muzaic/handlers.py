@@ -10,15 +10,23 @@ from connexion import request
 from starlette.responses import Response
 
 from mockserver.audio import encode_mp3
+from mockserver.core.renders import Overloaded
+from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
 from mockserver.http.origins import origin_of
-from mockserver.core.renders import Overloaded
 from mockserver.http.responses import b64, json_with_blob
 from mockserver.openapi.routing import Route
-from mockserver.core.services import Services
 from mockserver.providers.muzaic.model import (
-    API_VERSION, SAMPLE_RATE, Library, execution_time, soundtrack_file_recipe, tag_catalogue,
-    tag_warnings, check_params, requested_hash, tokens_for,
+    API_VERSION,
+    SAMPLE_RATE,
+    Library,
+    check_params,
+    execution_time,
+    requested_hash,
+    soundtrack_file_recipe,
+    tag_catalogue,
+    tag_warnings,
+    tokens_for,
 )
 
 PROVIDER = "muzaic"
@@ -115,7 +123,9 @@ class MuzaicHandlers:
         tokens = tokens_for(seconds)
         self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
         now = self.services.clock.isoformat()
-        from mockserver.providers.muzaic.model import Region  # local: only this operation builds a bare region
+        from mockserver.providers.muzaic.model import (
+            Region,  # local: only this operation builds a bare region
+        )
         self.library.save_regions(
             [Region(0, 0, round(seconds * SAMPLE_RATE), recipe, region_hash)], now)
         self.library.save_file(f"{region_hash}.mp3", {"kind": "region", "hash": region_hash},

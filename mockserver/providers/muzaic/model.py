@@ -13,12 +13,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.audio import (
-    SAMPLE_RATE, SYNTH_VERSION, Fitted, MusicSource, Silence, Source, Timeline, features_from_dict,
-    features_from_params, features_to_dict, normalized, plan,
+    SAMPLE_RATE,
+    SYNTH_VERSION,
+    Fitted,
+    MusicSource,
+    Silence,
+    Source,
+    Timeline,
+    features_from_dict,
+    features_from_params,
+    features_to_dict,
+    normalized,
+    plan,
 )
 from mockserver.audio.features import TAG_STYLES
-from mockserver.http.errors import ApiError
 from mockserver.core.store import Store
+from mockserver.http.errors import ApiError
 
 MAX_SECONDS = 1200.0
 API_VERSION = "1.2.0"
