@@ -16,6 +16,7 @@ from mockserver.http.errors import ApiError
 from mockserver.http.origins import origin_of
 from mockserver.http.responses import b64, json_with_blob
 from mockserver.openapi.routing import Route
+from mockserver.providers.muzaic.errors import busy, origin_refused
 from mockserver.providers.muzaic.model import (
     API_VERSION,
     SAMPLE_RATE,
@@ -31,11 +32,6 @@ from mockserver.providers.muzaic.model import (
 
 PROVIDER = "muzaic"
 TOKENS = "tokens"
-
-
-def busy(exc: Overloaded) -> ApiError:
-    """Every render slot is taken: Muzaic documents 429 for too many requests."""
-    return ApiError(429, str(exc), headers=exc.headers)
 
 
 class MuzaicHandlers:
@@ -73,11 +69,11 @@ class MuzaicHandlers:
             return  # no origin configuration: every origin is open, as every key is
         rule = origins.get(origin)
         if rule is None:
-            raise ApiError(403, f"origin {origin!r} is not configured for this API")
+            raise origin_refused(origin, "origin")
         if key not in {str(k) for k in rule.get("keys") or []}:
-            raise ApiError(403, f"this API key is not valid for origin {origin!r}")
+            raise origin_refused(origin, "key")
         if "/soundtrack" not in (rule.get("endpoints") or []):
-            raise ApiError(403, f"endpoint /soundtrack is not allowed for origin {origin!r}")
+            raise origin_refused(origin, "endpoint")
 
     def _result_url(self, name: str) -> str:
         base = origin_of(request) + request.url.path.rsplit("/", 1)[0]
