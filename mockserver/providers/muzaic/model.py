@@ -305,13 +305,12 @@ class Library:
     # --- storing ---------------------------------------------------------------------
     def save_regions(self, regions: list[Region], created_at: str) -> None:
         """Store region recipes (idempotent: a hash names one recipe forever)."""
-        with self.store.transaction() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO muzaic_regions (hash, recipe, duration, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                [(r.hash, json.dumps(r.recipe, sort_keys=True), r.samples / SAMPLE_RATE,
-                  created_at) for r in regions],
-            )
+        self.store.execute_many(
+            "INSERT OR IGNORE INTO muzaic_regions (hash, recipe, duration, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            [(r.hash, json.dumps(r.recipe, sort_keys=True), r.samples / SAMPLE_RATE,
+              created_at) for r in regions],
+        )
 
     def save_file(self, name: str, recipe: dict[str, Any], seconds: float,
                   created_at: str) -> None:
