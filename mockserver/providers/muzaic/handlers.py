@@ -24,7 +24,6 @@ from mockserver.providers.muzaic.model import (
     check_params,
     execution_time,
     requested_hash,
-    soundtrack_file_recipe,
     tag_catalogue,
     tag_warnings,
     tokens_for,
@@ -42,16 +41,19 @@ class MuzaicHandlers:
         self.library = Library(services.store, services.seed)
 
     # --- helpers -----------------------------------------------------------------------
-    def _mp3(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
+    def _mp3(self, cache_key: str, recipe: dict[str, Any],
+             known: Mapping[str, dict[str, Any]] | None = None) -> bytes:
         try:
             return self.services.rendered(
-                f"muzaic:{cache_key}.mp3", lambda: encode_mp3(self.library.file_source(recipe)))
+                f"muzaic:{cache_key}.mp3",
+                lambda: encode_mp3(self.library.file_source(recipe, known)))
         except Overloaded as exc:
             raise busy(exc) from None
 
-    def _mp3_b64(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
+    def _mp3_b64(self, cache_key: str, recipe: dict[str, Any],
+                 known: Mapping[str, dict[str, Any]] | None = None) -> bytes:
         return self.services.audio_cache.get_or_create(
-            f"muzaic:{cache_key}.mp3.b64", lambda: b64(self._mp3(cache_key, recipe))
+            f"muzaic:{cache_key}.mp3.b64", lambda: b64(self._mp3(cache_key, recipe, known))
         )
 
     def _render_slot(self) -> AbstractContextManager[object]:
@@ -87,11 +89,7 @@ class MuzaicHandlers:
         tokens = tokens_for(plan.seconds)
         with self._render_slot():
             self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
-            now = self.services.clock.isoformat()
-            self.library.save_regions(plan.regions, now)
-            recipe = soundtrack_file_recipe(plan)
-            file_hash = self.library.region_hash(recipe)
-            self.library.save_file(f"st_{file_hash}.mp3", recipe, plan.seconds, now)
+            name, recipe = self.library.keep_soundtrack(plan, self.services.clock.isoformat())
             fields = {
                 "apiVersion": API_VERSION,
                 "status": plan.status,
@@ -100,7 +98,8 @@ class MuzaicHandlers:
                 "audioDuration": plan.seconds,
                 "tokensUsed": tokens,
             }
-            return json_with_blob(fields, "mp3", self._mp3_b64(f"st_{file_hash}", recipe))
+            known = {r.hash: r.recipe for r in plan.regions}  # not read back from the store
+            return json_with_blob(fields, "mp3", self._mp3_b64(name, recipe, known))
 
     def soundtrack_for_origin(self, origin: str, body: dict[str, Any], user: str) -> Response:
         """POST /soundtrack/{origin}: the same, for a key and endpoint allowed for ``origin``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,6 +313,15 @@ class Library:
               created_at) for r in regions],
         )
 
+    def keep_soundtrack(self, plan_: SoundtrackPlan, created_at: str) -> tuple[str, dict[str, Any]]:
+        """Store a planned soundtrack: its regions and its result file. Returns the file's
+        name (without ``.mp3``) and recipe."""
+        self.save_regions(plan_.regions, created_at)
+        recipe = soundtrack_file_recipe(plan_)
+        name = f"st_{self.region_hash(recipe)}"
+        self.save_file(f"{name}.mp3", recipe, plan_.seconds, created_at)
+        return name, recipe
+
     def save_file(self, name: str, recipe: dict[str, Any], seconds: float,
                   created_at: str) -> None:
         """Remember what a result file name renders (for ``GET /result/{date}/{file}``)."""
@@ -349,19 +359,23 @@ class Library:
         rest = dict(recipe["continuation"], seconds=(samples - inner.num_samples) / SAMPLE_RATE)
         return Timeline([(0, inner), (inner.num_samples, self.region_source(rest))], samples)
 
-    def soundtrack_source(self, recipe: dict[str, Any]) -> Source:
-        """An audio source for a soundtrack file recipe."""
-        placements = [(start, self.region_source(self.region_recipe(h) or {}))
+    def soundtrack_source(self, recipe: dict[str, Any],
+                          known: Mapping[str, dict[str, Any]] | None = None) -> Source:
+        """An audio source for a soundtrack file recipe; region recipes in ``known`` (the
+        plan's, when it was just made) are used as they are, the others are looked up."""
+        known = known or {}
+        placements = [(start, self.region_source(known.get(h) or self.region_recipe(h) or {}))
                       for start, h in recipe["placements"]]
         timeline: Source = Timeline(placements, recipe["samples"])
         if recipe["normalize"] != "none":
             timeline = normalized(timeline, NORMALIZE_PEAK[recipe["normalize"]])
         return timeline
 
-    def file_source(self, recipe: dict[str, Any]) -> Source:
-        """An audio source for any result file recipe."""
+    def file_source(self, recipe: dict[str, Any],
+                    known: Mapping[str, dict[str, Any]] | None = None) -> Source:
+        """An audio source for any result file recipe (``known``: see ``soundtrack_source``)."""
         if recipe["kind"] == "soundtrack":
-            return self.soundtrack_source(recipe)
+            return self.soundtrack_source(recipe, known)
         return self.region_source(self.region_recipe(recipe["hash"]) or {})
 
 
