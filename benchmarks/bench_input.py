@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-
 from bench_http import free_port, start_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

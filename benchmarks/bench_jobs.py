@@ -15,7 +15,6 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-
 from bench_http import CONNECTIONS, free_port, load, start_server
 
 SOUNDPIECE_KEY = "spk_bench"

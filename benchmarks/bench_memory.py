@@ -29,7 +29,6 @@ from pathlib import Path
 
 import httpx
 import yaml
-
 from bench_http import free_port, start_server
 
 RATE_LIMIT = 100  # Music Gen AI: requests per minute per key

@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+
 @dataclass(frozen=True)
 class Violation:
     """One broken promise: what was expected, what came back, and how to reproduce it."""

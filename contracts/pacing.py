@@ -40,7 +40,7 @@ class Rate:
     window: float
 
     @classmethod
-    def parse(cls, text: str) -> "Rate":
+    def parse(cls, text: str) -> Rate:
         """``"100/min"``, ``"5/s"``, ``"1000/h"`` or ``"30/10s"``."""
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*\.?\d*)\s*([a-z]+)\s*", text.lower())
         word = match.group(3) if match else ""

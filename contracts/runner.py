@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import ThreadPoolExecutor
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
 import yaml
 
+from mockserver.testing.servers import LocalServer, Receiver, ServerProcess
+
 from .budget import Budget, BudgetSpent
 from .conformance import run_conformance
 from .core import CheckResult, Report, Target, Violation, mostly, short
-from mockserver.testing.servers import LocalServer, Receiver, ServerProcess
 from .pacing import Pacer, Rate
 from .progress import Progress, Silent
 from .providers import PROVIDERS
@@ -234,8 +235,8 @@ def bundled_mocks(provider: str, clocks: Sequence[str]) -> Iterator[list[Target]
                 stack.callback(child.__exit__)  # stopped on the way out, however it went
                 servers.append(child.start())
             else:
-                from mockserver.http.app import create_app
                 from mockserver.core.settings import Settings
+                from mockserver.http.app import create_app
                 settings = Settings(state_path=str(folder / "state.db"), clock=clock,
                                     api_keys=(MOCK_KEY,), providers=(provider,), config=config)
                 servers.append(stack.enter_context(LocalServer(create_app(settings))))

@@ -13,7 +13,8 @@ from ``CONTRACT_DURATION_CAPS``: ``{"METHOD /path": {"field": [cap, maximum or n
 (null: the provider documents no maximum, so every larger value is valid and is capped;
 fill: the field's default is longer than the cap, so a request that leaves it out at the
 top level gets the cap; ``CONTRACT_NESTED_FILLS`` does the same below the top level, such as
-a Muzaic region without ``duration``, see ``caps.nested_fills``). It runs before every call, in every phase, stateful included.
+a Muzaic region without ``duration``, see ``caps.nested_fills``). It runs before every call,
+in every phase, stateful included.
 
 With ``CONTRACT_CALLBACK_URL`` (runs against the bundled mock), the callback URLs of bodies
 generated as valid (``webhook_url``, ``callback_url``) point there: the mock calls only the

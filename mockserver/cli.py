@@ -8,9 +8,9 @@ import socket
 import click
 import uvicorn
 
+from mockserver.core.settings import DEFAULT_STATE_PATH, Settings, load_config
 from mockserver.http.app import create_app
 from mockserver.providers import PROVIDERS
-from mockserver.core.settings import DEFAULT_STATE_PATH, Settings, load_config
 
 
 class _Commands(click.Group):

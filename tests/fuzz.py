@@ -11,8 +11,8 @@ from pathlib import Path
 
 from live import LiveServer
 from mockserver.contracts.conformance import hypothesis_storage
-from mockserver.testing.servers import Receiver
 from mockserver.contracts.pacing import Rate
+from mockserver.testing.servers import Receiver
 
 # The same per-provider settings the contract suite ships (contracts/schemathesis/*.toml).
 CONFIG_DIR = Path(__file__).parents[1] / "contracts" / "schemathesis"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from mockserver.testing.servers import LocalServer, ServerProcess  # noqa: F401 (tests import it here)
-from mockserver.http.app import create_app
 from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
+from mockserver.testing.servers import LocalServer, ServerProcess  # noqa: F401 (tests import it here)
 
 
 class LiveServer(LocalServer):

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from live import LiveServer, ServerProcess
-from mockserver.http.admin_access import is_loopback_host
 from mockserver.core.settings import Settings
+from mockserver.http.admin_access import is_loopback_host
 
 SP_KEY = {"Authorization": "Bearer spk_admin_test"}
 EVIL = "http://evil.example"

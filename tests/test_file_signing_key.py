@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from live import LiveServer
-from mockserver.core.files import KEY_META, FileLinks
 from mockserver.core.clock import Clock
+from mockserver.core.files import KEY_META, FileLinks
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
 

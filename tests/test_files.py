@@ -6,11 +6,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from mockserver.core.errors import LinkRefused
-from mockserver.http.errors import domain_error
-from mockserver.core.files import FileLinks
 from mockserver.core.clock import Clock
+from mockserver.core.errors import LinkRefused
+from mockserver.core.files import FileLinks
 from mockserver.core.store import Store
+from mockserver.http.errors import domain_error
 
 ORIGIN = "http://127.0.0.1:8080"
 

@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from live import LiveServer, ServerProcess
-from mockserver.http.app import create_app
 from mockserver.core.settings import InputLimits, Settings
+from mockserver.http.app import create_app
 from mockserver.openapi.specs import load_spec
 from spec_check import assert_schema
 

@@ -17,9 +17,9 @@ import httpx
 import websockets
 
 from live import LiveServer
-from mockserver.http.journal import HEADER_LIMIT
-from mockserver.core.keyhash import KeyHasher, SALT_META
+from mockserver.core.keyhash import SALT_META, KeyHasher
 from mockserver.core.settings import Settings
+from mockserver.http.journal import HEADER_LIMIT
 
 MUZAIC = "muzaic-secret-Q7x9Kd2"
 MUSICGPT = "mgpt-secret-Lp4Zr8"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.http.app import create_app
 from mockserver.core.memory import MB, MemoryLimits
 from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 
 
 def test_defaults_without_a_memory_section() -> None:

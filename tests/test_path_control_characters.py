@@ -4,7 +4,6 @@ it), answered in the provider's own error format as a bad path parameter is: 400
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
 

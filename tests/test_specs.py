@@ -6,7 +6,7 @@ import connexion
 import pytest
 from connexion.resolver import Resolver
 
-from mockserver.openapi.specs import SpecConversionError, SPEC_DIR, load_spec, to_openapi_30
+from mockserver.openapi.specs import SPEC_DIR, SpecConversionError, load_spec, to_openapi_30
 
 SPEC_31 = {
     "openapi": "3.1.0",

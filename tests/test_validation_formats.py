@@ -7,7 +7,11 @@ import uuid
 import pytest
 
 from mockserver.http.errors import (
-    ApiError, ErrorFormat, FieldProblem, MalformedBodyProblem, _from_problem,
+    ApiError,
+    ErrorFormat,
+    FieldProblem,
+    MalformedBodyProblem,
+    _from_problem,
 )
 from mockserver.openapi.validation import FORMAT_CHECKER, ReadableJSONBodyValidator, is_uri
 

@@ -12,15 +12,15 @@ from typing import Any
 import httpx
 import numpy as np
 import soundfile
-
-from mockserver.audio.encode import decode as decode_audio
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from mockserver.audio.encode import decode as decode_audio
+from mockserver.openapi.spec_index import index_for
+from mockserver.testing.servers import Hook, Receiver
+
 from ..budget import BudgetSpent
 from ..core import CheckResult, short
-from mockserver.testing.servers import Hook, Receiver
-from mockserver.openapi.spec_index import index_for
 from ..schema import schema_findings
 from ..session import Session
 

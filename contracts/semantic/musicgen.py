@@ -9,8 +9,14 @@ import uuid
 from hypothesis import strategies as st
 
 from .common import (
-    PROMPTS, Context, Property, fetch_audio, follow_job, missing_key_refused,
-    refused_with_documented_error, run_examples,
+    PROMPTS,
+    Context,
+    Property,
+    fetch_audio,
+    follow_job,
+    missing_key_refused,
+    refused_with_documented_error,
+    run_examples,
 )
 
 RANKS = {"processing": 0, "completed": 1, "failed": 1}

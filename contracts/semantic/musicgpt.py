@@ -9,8 +9,17 @@ import uuid
 from hypothesis import strategies as st
 
 from .common import (
-    PROMPTS, Context, Property, check_payload, fetch_audio, follow_job, missing_key_refused,
-    refused_with_documented_error, replay_starts_nothing, run_examples, webhook_for,
+    PROMPTS,
+    Context,
+    Property,
+    check_payload,
+    fetch_audio,
+    follow_job,
+    missing_key_refused,
+    refused_with_documented_error,
+    replay_starts_nothing,
+    run_examples,
+    webhook_for,
 )
 
 SUBMIT, BY_ID = "/v1/sound_generator", "/v1/byId"

@@ -17,8 +17,15 @@ from hypothesis import strategies as st
 from mockserver.audio.analysis import onset_rate, rms, similarity, spectral_centroid
 
 from .common import (
-    Context, Property, check_audio, decode_samples, download, fetch_audio, missing_key_refused,
-    refused_with_documented_error, run_examples,
+    Context,
+    Property,
+    check_audio,
+    decode_samples,
+    download,
+    fetch_audio,
+    missing_key_refused,
+    refused_with_documented_error,
+    run_examples,
 )
 
 TAGS = st.lists(st.sampled_from([1, 2, 5, 10, 11, 17]), max_size=2, unique=True)

@@ -3,7 +3,15 @@ sources, encoders and measurement helpers. Pure library: no HTTP, no SQL."""
 
 from mockserver.audio.analysis import onset_rate, rms, spectral_centroid
 from mockserver.audio.cache import ByteCache
-from mockserver.audio.encode import decode, encode_flac, encode_mp3, encode_wav, iter_chunks, iter_pcm16, iter_wav
+from mockserver.audio.encode import (
+    decode,
+    encode_flac,
+    encode_mp3,
+    encode_wav,
+    iter_chunks,
+    iter_pcm16,
+    iter_wav,
+)
 from mockserver.audio.features import (
     TAG_STYLES,
     Curve,
@@ -17,7 +25,15 @@ from mockserver.audio.features import (
 )
 from mockserver.audio.rate import SAMPLE_RATE
 from mockserver.audio.sources import (
-    Fitted, MusicSource, Samples, Scaled, Silence, Source, Timeline, normalized, peak,
+    Fitted,
+    MusicSource,
+    Samples,
+    Scaled,
+    Silence,
+    Source,
+    Timeline,
+    normalized,
+    peak,
 )
 from mockserver.audio.synth import SYNTH_VERSION, Note, Piece, plan
 

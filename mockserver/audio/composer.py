@@ -266,7 +266,7 @@ class Composer:
         else:
             hits = self._comp_pattern(r01, patterns.get("chord", 0))
         level = 0.75 if ens.chord_style == "pad" else 0.7
-        for k, (s, d) in enumerate(hits):
+        for s, d in hits:
             if s >= self.spb:
                 continue
             d = min(d, self.spb - s)

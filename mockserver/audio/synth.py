@@ -18,8 +18,8 @@ import numpy as np
 
 from mockserver.audio.composer import BUS_C, BUS_L, BUS_R, STEPS_PER_BEAT, Composer
 from mockserver.audio.features import MusicFeatures, features_to_dict
-from mockserver.audio.rate import SAMPLE_RATE
 from mockserver.audio.instruments import BRIGHT_LEVELS, DRUMS, instrument_gain, note_length, note_wave
+from mockserver.audio.rate import SAMPLE_RATE
 
 #: Bump when the music for given inputs changes (part of content hashes).
 SYNTH_VERSION = 1

@@ -40,7 +40,7 @@ class KeyHasher:
         self._salt = salt
 
     @classmethod
-    def new(cls) -> "KeyHasher":
+    def new(cls) -> KeyHasher:
         """A hasher with a fresh random salt."""
         return cls(secrets.token_bytes(32))
 

@@ -6,19 +6,19 @@ import asyncio
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from mockserver.core.accounts import Accounts
 from mockserver.audio.cache import ByteCache
-from mockserver.core.files import FileLinks
+from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
+from mockserver.core.files import FileLinks
 from mockserver.core.jobs.engine import JobEngine
 from mockserver.core.jobs.idempotency import Idempotency
 from mockserver.core.jobs.live import LiveWork
 from mockserver.core.jobs.outcomes import FailureRules
 from mockserver.core.jobs.submit import Jobs
-from mockserver.core.ratelimit import RateLimiter
 from mockserver.core.jobs.tasks import TaskStore
 from mockserver.core.jobs.webhooks import Webhooks
 from mockserver.core.memory import MB, MemoryLimits, release_memory
+from mockserver.core.ratelimit import RateLimiter
 from mockserver.core.renders import RenderGate
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
@@ -51,7 +51,7 @@ class Services:
     limits next to ``tasks.running``."""
 
     @classmethod
-    def create(cls, settings: Settings) -> "Services":
+    def create(cls, settings: Settings) -> Services:
         """Open the state file and build the shared pieces."""
         limits = settings.memory_limits()
         store = Store(settings.state_path)

@@ -37,7 +37,7 @@ class InputLimits:
     """Nesting of JSON arrays and objects (the providers' bodies nest at most 6 deep)."""
 
     @classmethod
-    def from_config(cls, *sections: Any) -> "InputLimits":
+    def from_config(cls, *sections: Any) -> InputLimits:
         """Defaults overridden by each ``limits`` mapping in turn (later ones win)."""
         limits = cls()
         known = {f.name for f in fields(cls)}

@@ -104,6 +104,11 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, params)
 
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``, all in one transaction."""
+        with self.transaction() as conn:
+            conn.executemany(sql, rows)
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Fetch the first row of a query, or None."""
         with self._lock:

@@ -35,10 +35,10 @@ from mockserver.audio import Samples, decode, encode_flac, encode_mp3, encode_wa
 from mockserver.audio import effects as dsp
 from mockserver.audio.encode import to_pcm16
 from mockserver.audio.features import stable_hash
-from mockserver.providers.musicgen import model as _model
 from mockserver.openapi.refs import with_components
 from mockserver.openapi.schema_errors import error_location
 from mockserver.openapi.specs import load_spec
+from mockserver.providers.musicgen import model as _model
 
 __all__ = [
     "APIClient", "APIError", "AudioMixer", "AudioOutput", "GenerationError",

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mockserver.core.services import Services
+from mockserver.core.settings import InputLimits
 from mockserver.http.directory import Directory
 from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads
 from mockserver.http.journal import read_journal
 from mockserver.http.plain_errors import plain_error_handlers
-from mockserver.core.services import Services
-from mockserver.core.settings import InputLimits
 
 
 async def _json_object(request: Request) -> dict:

@@ -85,7 +85,7 @@ class AdminAccess:
     """The address the server listens on (``--host``)."""
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> "AdminAccess":
+    def for_settings(cls, settings: Settings) -> AdminAccess:
         """The policy for ``settings`` (a token generated when one is needed and not set)."""
         return cls(admin_token(settings), settings.host)
 

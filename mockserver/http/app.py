@@ -12,25 +12,26 @@ from connexion.options import SwaggerUIOptions
 from starlette.routing import Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.core.services import Services
+from mockserver.core.settings import Settings
 from mockserver.http import auth
 from mockserver.http.admin import admin_app
 from mockserver.http.admin_access import AdminAccess, AdminGuard
 from mockserver.http.directory import Directory, Mount
-from mockserver.http.downloads import MOUNT as DOWNLOADS, downloads_app
+from mockserver.http.downloads import MOUNT as DOWNLOADS
+from mockserver.http.downloads import downloads_app
 from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers
 from mockserver.http.input_guard import InputGuard
-from mockserver.http.origins import origin_of
-from mockserver.openapi.spec_index import SpecIndex
 from mockserver.http.journal import JournalMiddleware
 from mockserver.http.keys import key_places
 from mockserver.http.limits import RateLimitMiddleware, key_reader
 from mockserver.http.media_types import DefaultContentType
-from mockserver.providers import PROVIDERS, Provider
+from mockserver.http.origins import origin_of
 from mockserver.openapi.routing import RouteTableResolver
-from mockserver.core.services import Services
-from mockserver.core.settings import Settings
+from mockserver.openapi.spec_index import SpecIndex
 from mockserver.openapi.specs import load_spec
 from mockserver.openapi.validation import validator_map
+from mockserver.providers import PROVIDERS, Provider
 
 
 class PrefixDispatcher:

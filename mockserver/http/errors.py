@@ -22,7 +22,11 @@ from starlette.formparsers import MultiPartException
 from starlette.types import Send
 
 from mockserver.core.errors import (
-    CallbackRefused, DomainError, FileNotFound, IdempotencyConflict, InsufficientBalance,
+    CallbackRefused,
+    DomainError,
+    FileNotFound,
+    IdempotencyConflict,
+    InsufficientBalance,
     LinkRefused,
 )
 from mockserver.http.media_types import unsupported
@@ -94,7 +98,7 @@ class InputRefused(Exception):
         self.message = message
         self.status = status
 
-    def api_error(self, fmt: "ErrorFormat") -> ApiError:
+    def api_error(self, fmt: ErrorFormat) -> ApiError:
         """The error to answer, in ``fmt``'s statuses."""
         return ApiError(self.status or fmt.malformed(), self.message)
 

@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.http.errors import ErrorFormat, InputRefused, elide, send_error
 from mockserver.core.settings import InputLimits
+from mockserver.http.errors import ErrorFormat, InputRefused, elide, send_error
 
 T = TypeVar("T")
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.http.keys import CREDENTIAL_HEADER
 from mockserver.core.clock import Clock
 from mockserver.core.keyhash import clip, redact_query
 from mockserver.core.store import Store
+from mockserver.http.keys import CREDENTIAL_HEADER
 
 BODY_LIMIT = 4096
 HEADER_LIMIT = 1024

@@ -13,9 +13,9 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.core.ratelimit import Decision, RateLimiter
 from mockserver.http.errors import ApiError, ErrorFormat, send_error
 from mockserver.http.keys import KeyReader, key_places
-from mockserver.core.ratelimit import Decision, RateLimiter
 from mockserver.openapi.spec_index import SpecIndex
 
 HeaderFn = Callable[[Decision], dict[str, str]]

@@ -31,7 +31,7 @@ def request_media_types(operation: dict[str, Any] | None) -> list[str]:
 def is_json_text(raw: bytes) -> bool:
     """Whether ``raw`` is a JSON object or array (what a form body never is)."""
     text = raw.strip()
-    if not text[:1] in (b"{", b"["):
+    if text[:1] not in (b"{", b"["):
         return False
     try:
         json.loads(text)

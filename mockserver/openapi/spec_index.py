@@ -11,7 +11,7 @@ the documented response of a request and the validator for its schema.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from connexion.json_schema import Draft4ResponseValidator
@@ -93,7 +93,7 @@ class SpecIndex:
                                        format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
-@lru_cache(maxsize=None)
+@cache
 def index_for(provider: str) -> SpecIndex:
     """One cached index per bundled provider spec (paths relative to the base URL); the spec
     is read once and never mutated."""

@@ -18,7 +18,10 @@ from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import (
-    VALIDATOR_MAP, FormDataValidator, JSONRequestBodyValidator, MultiPartFormDataValidator,
+    VALIDATOR_MAP,
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    MultiPartFormDataValidator,
     ParameterValidator,
 )
 from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker
@@ -27,10 +30,10 @@ from starlette.datastructures import Headers
 from starlette.formparsers import MultiPartException
 from starlette.types import Receive, Scope
 
+from mockserver.core.settings import InputLimits
 from mockserver.http.errors import FieldProblem, PathParameterProblem, elide, form_refusal
 from mockserver.http.input_guard import check_structure, loads, off_loop
 from mockserver.http.media_types import is_json_text, takes_form
-from mockserver.core.settings import InputLimits
 from mockserver.openapi.schema_errors import error_field, field_path, missing_property
 
 ECHO_LIMIT = 100
@@ -42,6 +45,9 @@ _URI = re.compile(
     rf"[A-Za-z][A-Za-z0-9+.\-]*:"
     rf"(?://(?:(?:[{_SUB}:]|{_PCT})*@)?(?:\[[0-9A-Fa-f:.vV]+\]|(?:[{_SUB}]|{_PCT})*)(?::[0-9]*)?)?"
     rf"(?:[{_SUB}:@/]|{_PCT})*(?:\?(?:[{_SUB}:@/?]|{_PCT})*)?(?:#(?:[{_SUB}:@/?]|{_PCT})*)?")
+
+DEFAULT_LIMITS = InputLimits()
+"""The input limits when a server is built without a config."""
 
 
 def is_uri(value: Any) -> bool:
@@ -235,7 +241,7 @@ def _bound(cls: type, limits: InputLimits) -> type:
     return type(cls.__name__, (cls,), {"limits": limits})
 
 
-def validator_map(limits: InputLimits = InputLimits()) -> dict[str, Any]:
+def validator_map(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """connexion's validator map with the readable body and parameter validators, holding
     bodies to ``limits``."""
     body = dict(VALIDATOR_MAP["body"])

@@ -35,7 +35,7 @@ class Provider:
     """Spec file stem in ``specs/``."""
     errors: ErrorFormat
     invalid_key_message: str
-    handlers: Callable[["Services"], Mapping[Route, Callable[..., object]]]
+    handlers: Callable[[Services], Mapping[Route, Callable[..., object]]]
     """Build the handler table for one server's services."""
     schema_sql: str = ""
     """DDL (``CREATE TABLE IF NOT EXISTS``) for the provider's own tables."""
@@ -46,12 +46,12 @@ class Provider:
     The config's ``providers.<name>.rate_limit`` overrides it."""
     rate_limit_headers: Callable[[Decision], dict[str, str]] = retry_after_only
     """Headers the provider documents for its limits (on every response or on 429s)."""
-    websockets: Callable[["Services"], Mapping[str, Callable[..., object]]] | None = None
+    websockets: Callable[[Services], Mapping[str, Callable[..., object]]] | None = None
     """Websocket endpoints (Starlette ``WebSocket`` handlers) by path below the base path;
     connexion has no websockets, so the app routes them before the spec's operations."""
-    finalize: Callable[["Services"], Finalizer] | None = None
+    finalize: Callable[[Services], Finalizer] | None = None
     """Build the job finalizer: called once per terminal task, it returns the task's
     webhook (or None). None for a provider without tasks."""
-    render_file: Callable[["Services"], Renderer] | None = None
+    render_file: Callable[[Services], Renderer] | None = None
     """Build the renderer of the files served under ``/_mock/files/<name>/``: a file name
     -> (bytes, media type), or None for no such file. None for a provider with no files."""

@@ -37,7 +37,7 @@ class LocalServer:
         self._thread = threading.Thread(target=self._server.run,
                                         kwargs={"sockets": [self._sock]}, daemon=True)
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         self._thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not self._server.started:  # startup only
@@ -76,7 +76,7 @@ class ServerProcess:
         self.log = log
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         """Launch the process (without waiting for it to answer)."""
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         try:
@@ -87,7 +87,7 @@ class ServerProcess:
                 output.close()
         return self
 
-    def wait_ready(self) -> "ServerProcess":
+    def wait_ready(self) -> ServerProcess:
         """Block until ``/_mock/health`` answers; RuntimeError if the process ends first."""
         assert self.proc is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -106,7 +106,7 @@ class ServerProcess:
                     raise RuntimeError(f"mockserver serve did not start: {said}")
                 time.sleep(0.05)
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start().wait_ready()
 
     def kill(self) -> None:
@@ -201,7 +201,7 @@ class Receiver:
             self._arrived.wait_for(lambda: self.attempts >= count, timeout)
             return self.attempts
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         self._thread.start()
         return self
 

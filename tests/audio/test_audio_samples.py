@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mockserver.audio import Fitted, Samples, encode_wav, decode
+from mockserver.audio import Fitted, Samples, decode, encode_wav
 
 
 def test_samples_render_ranges_of_the_array() -> None:

@@ -17,11 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.contracts.budget import Budget
 from mockserver.contracts.core import Report, Target
-from mockserver.testing.servers import LocalServer
 from mockserver.contracts.providers import PROVIDERS
 from mockserver.contracts.runner import Options, run_contract
-from mockserver.http.app import create_app
 from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
+from mockserver.testing.servers import LocalServer
 
 KEY = "drift-key"
 Rewrite = Callable[[Scope, int, bytes], tuple[int, bytes]]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from drift import KEY, Rewriter, json_rewrite, run_server
 
+from drift import KEY, Rewriter, json_rewrite, run_server
 from mockserver.contracts.cli import contract
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from drift import ChargeReplays, Rewriter, drop_form_field, drop_header, json_rewrite, run_broken
 
 LIFE = ["job_lifecycle_audio_webhook"]

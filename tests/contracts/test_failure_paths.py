@@ -21,19 +21,33 @@ from typing import Any
 
 import pytest
 import soundfile
-from drift import (
-    KEY, HangUp, RequestRewrite, Rewrite, Rewriter, Stall, TamperWebhooks, add_key, edit_json,
-    edit_path, edit_query, json_rewrite, replace_audio, run_broken, run_server, status_rewrite,
-    tone,
-)
 from starlette.types import ASGIApp, Scope
 
+from drift import (
+    KEY,
+    HangUp,
+    RequestRewrite,
+    Rewrite,
+    Rewriter,
+    Stall,
+    TamperWebhooks,
+    add_key,
+    edit_json,
+    edit_path,
+    edit_query,
+    json_rewrite,
+    replace_audio,
+    run_broken,
+    run_server,
+    status_rewrite,
+    tone,
+)
 from mockserver.contracts.budget import Budget
 from mockserver.contracts.core import CheckResult, Report, Target, Violation
-from mockserver.testing.servers import free_port
 from mockserver.contracts.runner import Options, run_contract
 from mockserver.contracts.semantic.common import ETA_MARGIN
 from mockserver.contracts.semantic.muzaic import inline_mp3
+from mockserver.testing.servers import free_port
 
 Wrap = Callable[[ASGIApp], ASGIApp]
 

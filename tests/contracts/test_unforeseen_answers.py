@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from drift import Rewriter, json_rewrite, run_broken, status_rewrite
 
+from drift import Rewriter, json_rewrite, run_broken, status_rewrite
 from mockserver.contracts.cli import contract
 from mockserver.contracts.core import CheckResult, Report
 from mockserver.contracts.report import junit

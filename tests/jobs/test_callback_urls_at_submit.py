@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from netguard import off_loopback, watch
 
 from live import LiveServer
 from mockserver.core.settings import Settings
-from netguard import off_loopback, watch
 
 MUSICGPT = "/musicgpt/api/public/v1/sound_generator"
 SOUNDPIECE = "/soundpiece/v1/create.new_fx"

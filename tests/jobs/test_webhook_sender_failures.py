@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from netguard import off_loopback, watch
 
 from live import LiveServer
 from mockserver.core.settings import Settings
-from netguard import off_loopback, watch
 
 ATTEMPTS = 3
 

@@ -6,11 +6,17 @@ Pure checks: the policy never resolves a name nor opens a socket (asserted with 
 from __future__ import annotations
 
 import pytest
+from netguard import watch
 
 from mockserver.core.jobs.targets import (
-    MALFORMED, MAX_URL_LENGTH, SCHEME, TARGET, TOO_LONG, TargetPolicy, parse_ipv4,
+    MALFORMED,
+    MAX_URL_LENGTH,
+    SCHEME,
+    TARGET,
+    TOO_LONG,
+    TargetPolicy,
+    parse_ipv4,
 )
-from netguard import watch
 
 LOOPBACK_OR_PRIVATE = [
     "http://127.0.0.1:9/x", "http://127.8.9.10/x", "http://localhost:8080/hook",

@@ -23,7 +23,12 @@ from mockserver.core.jobs.live import Lease, LiveWork
 from mockserver.core.jobs.outcomes import FailureRules
 from mockserver.core.jobs.targets import TargetPolicy
 from mockserver.core.jobs.tasks import (
-    TASK_FAILED, TASK_SUCCEEDED, Task, TaskStore, make_base36, make_uuid,
+    TASK_FAILED,
+    TASK_SUCCEEDED,
+    Task,
+    TaskStore,
+    make_base36,
+    make_uuid,
 )
 from mockserver.core.store import Store
 

@@ -20,12 +20,13 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+
 import httpx
 
-from mockserver.core.store import Store
 from mockserver.core.clock import Clock
 from mockserver.core.jobs.targets import TargetPolicy, target_refusal
 from mockserver.core.jobs.wakeup import Wakeup
+from mockserver.core.store import Store
 
 __all__ = ["BLOCKED", "DELIVERED", "DELIVERY_FAILED", "Delivery", "PENDING", "Webhooks",
            "standard_webhook_headers", "target_refusal"]

@@ -18,10 +18,26 @@ from mockserver.http.origins import api_base
 from mockserver.openapi.routing import Route
 from mockserver.providers.musicgen.errors import LimitError, overloaded
 from mockserver.providers.musicgen.model import (
-    API_VERSION, COMPLETED, FAILURE_ERROR, FILE_NOT_FOUND, MAX_CONCURRENT, MODELS, PROCESSING,
-    PROVIDER, TASK_NOT_FOUND, MultiTrack, default_seed, eta_seconds,
-    generation_from, has_file, multitrack_eta, multitrack_from, parse_file_name, render_file,
-    schedule, task_status,
+    API_VERSION,
+    COMPLETED,
+    FAILURE_ERROR,
+    FILE_NOT_FOUND,
+    MAX_CONCURRENT,
+    MODELS,
+    PROCESSING,
+    PROVIDER,
+    TASK_NOT_FOUND,
+    MultiTrack,
+    default_seed,
+    eta_seconds,
+    generation_from,
+    has_file,
+    multitrack_eta,
+    multitrack_from,
+    parse_file_name,
+    render_file,
+    schedule,
+    task_status,
 )
 
 

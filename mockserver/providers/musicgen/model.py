@@ -19,9 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mockserver.audio import (
-    MusicSource, Samples, Source, encode_wav, features_from_prompt, iter_pcm16, plan,
+    MusicSource,
+    Samples,
+    Source,
+    effects,
+    encode_wav,
+    features_from_prompt,
+    iter_pcm16,
+    plan,
 )
-from mockserver.audio import effects
 from mockserver.audio.features import MusicFeatures, stable_hash
 
 if TYPE_CHECKING:

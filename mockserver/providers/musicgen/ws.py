@@ -20,12 +20,12 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import best_match
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from mockserver.core.jobs.submit import NewTask
+from mockserver.core.services import Services
 from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads, off_loop
 from mockserver.http.keys import BEARER, KeyReader
 from mockserver.http.origins import api_base
-from mockserver.core.jobs.submit import NewTask
-from mockserver.core.services import Services
 from mockserver.openapi.refs import with_components
 from mockserver.openapi.schema_errors import error_location
 from mockserver.openapi.specs import load_spec
@@ -33,9 +33,20 @@ from mockserver.openapi.validation import describe
 from mockserver.providers.musicgen.errors import overloaded
 from mockserver.providers.musicgen.handlers import Generations
 from mockserver.providers.musicgen.model import (
-    AUTH_INVALID, AUTH_MISSING, GENERATION_FAILED, PROVIDER, MUSICGEN_SAMPLE_RATE, STATUS_CODES,
-    STREAM_CHUNK_SECONDS, STREAM_WORK_PER_AUDIO_SECOND, Generation, error_object,
-    file_name, generation_from, pcm_chunks, validation_error,
+    AUTH_INVALID,
+    AUTH_MISSING,
+    GENERATION_FAILED,
+    MUSICGEN_SAMPLE_RATE,
+    PROVIDER,
+    STATUS_CODES,
+    STREAM_CHUNK_SECONDS,
+    STREAM_WORK_PER_AUDIO_SECOND,
+    Generation,
+    error_object,
+    file_name,
+    generation_from,
+    pcm_chunks,
+    validation_error,
 )
 
 logger = logging.getLogger("mockserver.musicgen.ws")

@@ -19,9 +19,25 @@ from mockserver.http.origins import origin_of
 from mockserver.openapi.routing import Route
 from mockserver.providers.musicgpt.errors import BOTH_OR_NEITHER, NOT_FOUND
 from mockserver.providers.musicgpt.model import (
-    COMPLETED, CONVERSION_TYPE, FAILURE_ERROR, FILE_TTL_SECONDS, KIND, PROVIDER, Length,
-    audio_length, conversion, credits_for, eta_seconds, file_name, render_mp3, render_seed,
-    schedule, submit_message, task_id_of, title_for, webhook_payload,
+    COMPLETED,
+    CONVERSION_TYPE,
+    FAILURE_ERROR,
+    FILE_TTL_SECONDS,
+    KIND,
+    PROVIDER,
+    Length,
+    audio_length,
+    conversion,
+    credits_for,
+    eta_seconds,
+    file_name,
+    render_mp3,
+    render_seed,
+    schedule,
+    submit_message,
+    task_id_of,
+    title_for,
+    webhook_payload,
 )
 
 CREDITS = "credits"

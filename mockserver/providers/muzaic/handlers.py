@@ -10,24 +10,27 @@ from connexion import request
 from starlette.responses import Response
 
 from mockserver.audio import encode_mp3
+from mockserver.core.renders import Overloaded
+from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
 from mockserver.http.origins import origin_of
-from mockserver.core.renders import Overloaded
 from mockserver.http.responses import b64, json_with_blob
 from mockserver.openapi.routing import Route
-from mockserver.core.services import Services
+from mockserver.providers.muzaic.errors import busy, origin_refused
 from mockserver.providers.muzaic.model import (
-    API_VERSION, SAMPLE_RATE, Library, execution_time, soundtrack_file_recipe, tag_catalogue,
-    tag_warnings, check_params, requested_hash, tokens_for,
+    API_VERSION,
+    SAMPLE_RATE,
+    Library,
+    check_params,
+    execution_time,
+    requested_hash,
+    tag_catalogue,
+    tag_warnings,
+    tokens_for,
 )
 
 PROVIDER = "muzaic"
 TOKENS = "tokens"
-
-
-def busy(exc: Overloaded) -> ApiError:
-    """Every render slot is taken: Muzaic documents 429 for too many requests."""
-    return ApiError(429, str(exc), headers=exc.headers)
 
 
 class MuzaicHandlers:
@@ -38,16 +41,19 @@ class MuzaicHandlers:
         self.library = Library(services.store, services.seed)
 
     # --- helpers -----------------------------------------------------------------------
-    def _mp3(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
+    def _mp3(self, cache_key: str, recipe: dict[str, Any],
+             known: Mapping[str, dict[str, Any]] | None = None) -> bytes:
         try:
             return self.services.rendered(
-                f"muzaic:{cache_key}.mp3", lambda: encode_mp3(self.library.file_source(recipe)))
+                f"muzaic:{cache_key}.mp3",
+                lambda: encode_mp3(self.library.file_source(recipe, known)))
         except Overloaded as exc:
             raise busy(exc) from None
 
-    def _mp3_b64(self, cache_key: str, recipe: dict[str, Any]) -> bytes:
+    def _mp3_b64(self, cache_key: str, recipe: dict[str, Any],
+                 known: Mapping[str, dict[str, Any]] | None = None) -> bytes:
         return self.services.audio_cache.get_or_create(
-            f"muzaic:{cache_key}.mp3.b64", lambda: b64(self._mp3(cache_key, recipe))
+            f"muzaic:{cache_key}.mp3.b64", lambda: b64(self._mp3(cache_key, recipe, known))
         )
 
     def _render_slot(self) -> AbstractContextManager[object]:
@@ -65,11 +71,11 @@ class MuzaicHandlers:
             return  # no origin configuration: every origin is open, as every key is
         rule = origins.get(origin)
         if rule is None:
-            raise ApiError(403, f"origin {origin!r} is not configured for this API")
+            raise origin_refused(origin, "origin")
         if key not in {str(k) for k in rule.get("keys") or []}:
-            raise ApiError(403, f"this API key is not valid for origin {origin!r}")
+            raise origin_refused(origin, "key")
         if "/soundtrack" not in (rule.get("endpoints") or []):
-            raise ApiError(403, f"endpoint /soundtrack is not allowed for origin {origin!r}")
+            raise origin_refused(origin, "endpoint")
 
     def _result_url(self, name: str) -> str:
         base = origin_of(request) + request.url.path.rsplit("/", 1)[0]
@@ -83,11 +89,7 @@ class MuzaicHandlers:
         tokens = tokens_for(plan.seconds)
         with self._render_slot():
             self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
-            now = self.services.clock.isoformat()
-            self.library.save_regions(plan.regions, now)
-            recipe = soundtrack_file_recipe(plan)
-            file_hash = self.library.region_hash(recipe)
-            self.library.save_file(f"st_{file_hash}.mp3", recipe, plan.seconds, now)
+            name, recipe = self.library.keep_soundtrack(plan, self.services.clock.isoformat())
             fields = {
                 "apiVersion": API_VERSION,
                 "status": plan.status,
@@ -96,7 +98,8 @@ class MuzaicHandlers:
                 "audioDuration": plan.seconds,
                 "tokensUsed": tokens,
             }
-            return json_with_blob(fields, "mp3", self._mp3_b64(f"st_{file_hash}", recipe))
+            known = {r.hash: r.recipe for r in plan.regions}  # not read back from the store
+            return json_with_blob(fields, "mp3", self._mp3_b64(name, recipe, known))
 
     def soundtrack_for_origin(self, origin: str, body: dict[str, Any], user: str) -> Response:
         """POST /soundtrack/{origin}: the same, for a key and endpoint allowed for ``origin``."""
@@ -115,7 +118,9 @@ class MuzaicHandlers:
         tokens = tokens_for(seconds)
         self.services.accounts.charge(PROVIDER, user, tokens, TOKENS)
         now = self.services.clock.isoformat()
-        from mockserver.providers.muzaic.model import Region  # local: only this operation builds a bare region
+        from mockserver.providers.muzaic.model import (
+            Region,  # local: only this operation builds a bare region
+        )
         self.library.save_regions(
             [Region(0, 0, round(seconds * SAMPLE_RATE), recipe, region_hash)], now)
         self.library.save_file(f"{region_hash}.mp3", {"kind": "region", "hash": region_hash},

@@ -9,16 +9,27 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.audio import (
-    SAMPLE_RATE, SYNTH_VERSION, Fitted, MusicSource, Silence, Source, Timeline, features_from_dict,
-    features_from_params, features_to_dict, normalized, plan,
+    SAMPLE_RATE,
+    SYNTH_VERSION,
+    Fitted,
+    MusicSource,
+    Silence,
+    Source,
+    Timeline,
+    features_from_dict,
+    features_from_params,
+    features_to_dict,
+    normalized,
+    plan,
 )
 from mockserver.audio.features import TAG_STYLES
-from mockserver.http.errors import ApiError
 from mockserver.core.store import Store
+from mockserver.http.errors import ApiError
 
 MAX_SECONDS = 1200.0
 API_VERSION = "1.2.0"
@@ -295,13 +306,21 @@ class Library:
     # --- storing ---------------------------------------------------------------------
     def save_regions(self, regions: list[Region], created_at: str) -> None:
         """Store region recipes (idempotent: a hash names one recipe forever)."""
-        with self.store.transaction() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO muzaic_regions (hash, recipe, duration, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                [(r.hash, json.dumps(r.recipe, sort_keys=True), r.samples / SAMPLE_RATE,
-                  created_at) for r in regions],
-            )
+        self.store.execute_many(
+            "INSERT OR IGNORE INTO muzaic_regions (hash, recipe, duration, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            [(r.hash, json.dumps(r.recipe, sort_keys=True), r.samples / SAMPLE_RATE,
+              created_at) for r in regions],
+        )
+
+    def keep_soundtrack(self, plan_: SoundtrackPlan, created_at: str) -> tuple[str, dict[str, Any]]:
+        """Store a planned soundtrack: its regions and its result file. Returns the file's
+        name (without ``.mp3``) and recipe."""
+        self.save_regions(plan_.regions, created_at)
+        recipe = soundtrack_file_recipe(plan_)
+        name = f"st_{self.region_hash(recipe)}"
+        self.save_file(f"{name}.mp3", recipe, plan_.seconds, created_at)
+        return name, recipe
 
     def save_file(self, name: str, recipe: dict[str, Any], seconds: float,
                   created_at: str) -> None:
@@ -340,19 +359,23 @@ class Library:
         rest = dict(recipe["continuation"], seconds=(samples - inner.num_samples) / SAMPLE_RATE)
         return Timeline([(0, inner), (inner.num_samples, self.region_source(rest))], samples)
 
-    def soundtrack_source(self, recipe: dict[str, Any]) -> Source:
-        """An audio source for a soundtrack file recipe."""
-        placements = [(start, self.region_source(self.region_recipe(h) or {}))
+    def soundtrack_source(self, recipe: dict[str, Any],
+                          known: Mapping[str, dict[str, Any]] | None = None) -> Source:
+        """An audio source for a soundtrack file recipe; region recipes in ``known`` (the
+        plan's, when it was just made) are used as they are, the others are looked up."""
+        known = known or {}
+        placements = [(start, self.region_source(known.get(h) or self.region_recipe(h) or {}))
                       for start, h in recipe["placements"]]
         timeline: Source = Timeline(placements, recipe["samples"])
         if recipe["normalize"] != "none":
             timeline = normalized(timeline, NORMALIZE_PEAK[recipe["normalize"]])
         return timeline
 
-    def file_source(self, recipe: dict[str, Any]) -> Source:
-        """An audio source for any result file recipe."""
+    def file_source(self, recipe: dict[str, Any],
+                    known: Mapping[str, dict[str, Any]] | None = None) -> Source:
+        """An audio source for any result file recipe (``known``: see ``soundtrack_source``)."""
         if recipe["kind"] == "soundtrack":
-            return self.soundtrack_source(recipe)
+            return self.soundtrack_source(recipe, known)
         return self.region_source(self.region_recipe(recipe["hash"]) or {})
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.core.errors import (
-    CallbackRefused, DomainError, IdempotencyConflict, InsufficientBalance,
+    CallbackRefused,
+    DomainError,
+    IdempotencyConflict,
+    InsufficientBalance,
 )
 from mockserver.core.jobs.targets import MALFORMED, MAX_URL_LENGTH, SCHEME, TOO_LONG, Refusal
 from mockserver.http.errors import ApiError, ErrorFormat, domain_error

@@ -12,7 +12,8 @@ import numpy as np
 from connexion import request
 
 from mockserver.audio import decode, encode_flac
-from mockserver.core.files import PREFIX as FILES_PREFIX, Renderer
+from mockserver.core.files import PREFIX as FILES_PREFIX
+from mockserver.core.files import Renderer
 from mockserver.core.jobs.engine import Finalizer, Webhook
 from mockserver.core.jobs.submit import NewTask, Submission, base36_ids
 from mockserver.core.jobs.tasks import TASK_FAILED, TASK_SUCCEEDED, Task
@@ -23,9 +24,24 @@ from mockserver.http.origins import origin_of
 from mockserver.openapi.routing import Route
 from mockserver.providers.soundpiece.errors import NOT_FOUND
 from mockserver.providers.soundpiece.model import (
-    DEFAULT_LONG_POLL, DEFAULT_URL_TTL, FAILURE, OPERATIONS, PROVIDER, SAMPLE_RATE, Operation,
-    check_secrets, credits_for, job_seconds, local_file, output_name, output_samples,
-    output_source, parse_output_name, to_rate, variation_seed, webhook_secret,
+    DEFAULT_LONG_POLL,
+    DEFAULT_URL_TTL,
+    FAILURE,
+    OPERATIONS,
+    PROVIDER,
+    SAMPLE_RATE,
+    Operation,
+    check_secrets,
+    credits_for,
+    job_seconds,
+    local_file,
+    output_name,
+    output_samples,
+    output_source,
+    parse_output_name,
+    to_rate,
+    variation_seed,
+    webhook_secret,
 )
 
 CREDITS = "credits"

@@ -20,7 +20,14 @@ from urllib.parse import urlparse
 import numpy as np
 
 from mockserver.audio import (
-    SAMPLE_RATE, Curve, Fitted, MusicFeatures, MusicSource, Samples, Source, features_from_prompt,
+    SAMPLE_RATE,
+    Curve,
+    Fitted,
+    MusicFeatures,
+    MusicSource,
+    Samples,
+    Source,
+    features_from_prompt,
     plan,
 )
 from mockserver.audio.analysis import onset_rate, rms, spectral_centroid

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from musicgen_helpers import advance, client, connect, error_of, eventually, server, submit, ws_json
 
 from live import LiveServer
-from musicgen_helpers import advance, client, connect, error_of, eventually, server, submit, ws_json
 from spec_check import assert_documented
 
 

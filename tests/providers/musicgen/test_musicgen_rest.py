@@ -10,11 +10,19 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from musicgen_helpers import (
+    SAMPLE_RATE,
+    advance,
+    client,
+    error_of,
+    fetch_wav,
+    server,
+    submit,
+    task,
+    wav_pcm,
+)
 
 from live import LiveServer
-from musicgen_helpers import (
-    SAMPLE_RATE, advance, client, error_of, fetch_wav, server, submit, task, wav_pcm,
-)
 from spec_check import assert_documented
 
 

@@ -13,14 +13,23 @@ from typing import Any
 import pytest
 import websockets
 from jsonschema import Draft4Validator
+from musicgen_helpers import (
+    SAMPLE_RATE,
+    advance,
+    client,
+    collect_stream,
+    connect,
+    fetch_wav,
+    pcm_of,
+    server,
+    submit,
+    task,
+    ws_json,
+)
 
 from live import LiveServer
 from mockserver.openapi.refs import with_components
 from mockserver.openapi.specs import load_spec
-from musicgen_helpers import (
-    SAMPLE_RATE, advance, client, collect_stream, connect, fetch_wav, pcm_of, server, submit,
-    task, ws_json,
-)
 
 SPEC = load_spec("musicgen")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import websockets
+from musicgen_helpers import connect, eventually, server, ws_json
 
 from live import LiveServer
-from musicgen_helpers import connect, eventually, server, ws_json
 
 
 async def _bad_message_answer(live: LiveServer, key: str) -> dict[str, Any] | None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-
 from musicgpt_helpers import KEY, SUBMIT, client, server
+
 from spec_check import assert_documented
 
 FORM = {"prompt": "a rooster at dawn", "audio_length": "4"}

@@ -7,11 +7,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from audiocheck import ONE_MS, SAMPLE_RATE, ffmpeg_decode
 from musicgpt_helpers import (
-    BY_ID, advance, by_id, client, conversion, deliveries, server, submit,
+    BY_ID,
+    advance,
+    by_id,
+    client,
+    conversion,
+    deliveries,
+    server,
+    submit,
 )
+
 from mockserver.testing.servers import Receiver
 from spec_check import assert_documented, assert_schema
 

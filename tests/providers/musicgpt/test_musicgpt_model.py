@@ -6,8 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.providers.musicgpt.model import (
-    DEFAULT_SECONDS, MAX_SECONDS, MIN_SECONDS, audio_length, credits_for, eta_seconds, schedule,
-    submit_message, title_for,
+    DEFAULT_SECONDS,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    audio_length,
+    credits_for,
+    eta_seconds,
+    schedule,
+    submit_message,
+    title_for,
 )
 
 

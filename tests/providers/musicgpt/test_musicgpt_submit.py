@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from musicgpt_helpers import BASE, KEY, SUBMIT, client, conversion, server, submit
+
 from spec_check import assert_documented
 
 PROMPT_REQUIRED = {"success": False, "error": "Prompt is required for sound generation."}

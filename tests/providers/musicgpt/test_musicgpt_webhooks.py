@@ -7,8 +7,15 @@ import time
 from pathlib import Path
 
 from musicgpt_helpers import (
-    advance, by_id, client, deliveries, server, submit, wait_recorded_attempts,
+    advance,
+    by_id,
+    client,
+    deliveries,
+    server,
+    submit,
+    wait_recorded_attempts,
 )
+
 from mockserver.testing.servers import Receiver
 from spec_check import assert_schema
 

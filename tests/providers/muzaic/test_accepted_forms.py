@@ -8,8 +8,8 @@ import base64
 import httpx
 import numpy as np
 import pytest
-
 from audiocheck import ONE_MS, SAMPLE_RATE, correlation, ffmpeg_decode
+
 from mockserver.audio.analysis import rms
 from spec_check import assert_documented
 

@@ -6,8 +6,8 @@ import base64
 
 import httpx
 import pytest
-
 from audiocheck import ONE_MS, SAMPLE_RATE, ffmpeg_decode, soundfile_decode
+
 from spec_check import assert_documented
 
 

@@ -20,10 +20,10 @@ from typing import Any, TextIO
 import httpx
 import numpy as np
 import pytest
+from audiocheck import ONE_MS, SAMPLE_RATE, correlation, ffmpeg_decode
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from audiocheck import ONE_MS, SAMPLE_RATE, correlation, ffmpeg_decode
 from live import ServerProcess
 
 KEY = "official-client-key"

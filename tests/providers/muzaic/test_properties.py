@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import httpx
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from audiocheck import ONE_MS, SAMPLE_RATE, ffmpeg_decode
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from live import LiveServer
 from mockserver.audio.analysis import onset_rate, spectral_centroid
 from mockserver.core.settings import Settings

@@ -6,8 +6,8 @@ import base64
 from pathlib import Path
 
 import httpx
-
 from audiocheck import ffmpeg_decode
+
 from live import LiveServer, ServerProcess
 from mockserver.core.settings import Settings
 

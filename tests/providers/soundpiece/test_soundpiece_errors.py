@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from soundpiece_helpers import KEY, SONG, body_for, client
 
 from live import LiveServer
 from mockserver.core.settings import Settings
-from soundpiece_helpers import KEY, SONG, body_for, client
 from spec_check import assert_documented
 
 UNAUTHORIZED = {"detail": "Missing or invalid Authorization header"}

@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from soundpiece_helpers import KEY, SONG, advance, body_for, client
+
 from live import LiveServer
 from mockserver.core.settings import Settings
-from soundpiece_helpers import KEY, SONG, advance, body_for, client
 from spec_check import assert_documented
 
 

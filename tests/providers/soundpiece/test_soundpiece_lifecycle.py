@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 import soundfile
 from connexion.json_schema import Draft4ResponseValidator
+from soundpiece_helpers import KEY, ROUTES, SONG, advance, body_for, client, poll, submit
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from live import LiveServer
-from mockserver.providers.soundpiece.model import DEFAULT_WEBHOOK_SECRET, job_seconds
 from mockserver.core.settings import Settings
 from mockserver.openapi.spec_index import index_for
+from mockserver.providers.soundpiece.model import DEFAULT_WEBHOOK_SECRET, job_seconds
 from mockserver.testing.servers import Receiver
-from soundpiece_helpers import KEY, ROUTES, SONG, advance, body_for, client, poll, submit
 from spec_check import assert_documented
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -6,9 +6,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from soundpiece_helpers import advance, body_for, client, poll, submit
+
 from live import LiveServer
 from mockserver.core.settings import Settings
-from soundpiece_helpers import advance, body_for, client, poll, submit
 
 ROUTE = "create.new_fx"
 

@@ -8,9 +8,9 @@ import httpx
 import numpy as np
 import pytest
 import soundfile
+from soundpiece_helpers import advance, body_for, client, poll, submit
 
 from live import LiveServer
-from soundpiece_helpers import advance, body_for, client, poll, submit
 
 REMIX = "create.remix_instrumental"
 

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from soundpiece_helpers import SONG, advance, body_for, client, poll, submit
 
 from live import LiveServer
 from mockserver.core.settings import Settings
-from soundpiece_helpers import SONG, advance, body_for, client, poll, submit
 
 ROUTE = "create.new_fx"
 
