@@ -160,7 +160,10 @@ async def _clients(base: str, clients: int, seconds: float, retry: bool,
     tally: dict[str, int] = {}
     stop = asyncio.Event()
     poller = asyncio.create_task(_health_latencies(base, stop, health))
+    # No keep-alive: a client waiting out Retry-After would find its pooled connection closed
+    # by the server's keep-alive timeout.
     async with httpx.AsyncClient(base_url=base, timeout=DEADLINE_SECONDS,
+                                 limits=httpx.Limits(max_keepalive_connections=0),
                                  headers={"MuzaicAPI-Secret-Key": "bench-key"}) as client:
         await asyncio.gather(*(_client(client, i, seconds, retry, tally)
                                for i in range(clients)))
