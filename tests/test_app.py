@@ -36,6 +36,39 @@ def test_journal_records_requests_with_keys_redacted(tmp_path: Path) -> None:
     assert journal[0]["headers"]["muzaicapi-secret-key"].startswith("ver…")
 
 
+def test_journal_says_where_each_request_landed(tmp_path: Path) -> None:
+    key = {"Authorization": "k"}
+    with LiveServer(Settings(state_path=str(tmp_path / "s.db"))) as live:
+        httpx.get(live.url + "/musicgpt/api/public/v1/byId",
+                  params={"conversionType": "MUSIC_AI", "task_id": "t1"}, headers=key)
+        httpx.get(live.url + "/musicgpt/api/public/v1/nothing_here", headers=key)
+        httpx.get(live.url + "/nowhere")
+        journal = httpx.get(live.url + "/_mock/journal").json()["entries"]
+    assert [(e["provider"], e["local_path"], e["route"], e["faults"]) for e in journal] == [
+        (None, "/nowhere", None, []),
+        ("musicgpt", "/v1/nothing_here", None, []),
+        ("musicgpt", "/v1/byId", "/v1/byId", []),
+    ]
+
+
+def test_a_state_file_from_before_gains_the_journal_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the journal as it first shipped
+        old.execute("CREATE TABLE journal (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
+                    " provider TEXT, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL,"
+                    " status INTEGER NOT NULL, headers TEXT NOT NULL, body TEXT NOT NULL,"
+                    " elapsed_ms REAL NOT NULL)")
+        old.execute("INSERT INTO journal (at, method, path, query, status, headers, body,"
+                    " elapsed_ms) VALUES ('t', 'GET', '/x', '', 200, '{}', '', 1)")
+    with LiveServer(Settings(state_path=str(path))) as live:
+        httpx.get(live.url + "/muzaic/getTags", headers={"MuzaicAPI-Secret-Key": "k"})
+        journal = httpx.get(live.url + "/_mock/journal").json()["entries"]
+    assert [(e["path"], e["route"]) for e in journal] == [("/muzaic/getTags", "/getTags"),
+                                                          ("/x", None)]
+
+
 def test_reset_wipes_state(tmp_path: Path) -> None:
     key = {"MuzaicAPI-Secret-Key": "k"}
     with LiveServer(Settings(state_path=str(tmp_path / "s.db"))) as live:

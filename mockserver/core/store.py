@@ -48,9 +48,15 @@ CREATE TABLE IF NOT EXISTS journal (
     status INTEGER NOT NULL,
     headers TEXT NOT NULL,
     body TEXT NOT NULL,
-    elapsed_ms REAL NOT NULL
+    elapsed_ms REAL NOT NULL,
+    local_path TEXT,
+    route TEXT,
+    faults TEXT
 );
 """
+
+_ADDED_COLUMNS = {"journal": ("local_path TEXT", "route TEXT", "faults TEXT")}
+"""Columns added after a table first shipped: a state file from before gets them on open."""
 
 
 class Store:
@@ -71,6 +77,7 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self.migrate(_SHARED_SCHEMA)
+        self._add_columns(_ADDED_COLUMNS)
         self.keys = self._open_keys()
 
     def _open_keys(self) -> KeyHasher:
@@ -93,6 +100,13 @@ class Store:
                 self._conn.execute("VACUUM")
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return keys
+
+    def _add_columns(self, added: dict[str, tuple[str, ...]]) -> None:
+        for table, columns in added.items():
+            have = {row["name"] for row in self.all(f'PRAGMA table_info("{table}")')}
+            for column in columns:
+                if column.split()[0] not in have:
+                    self.execute(f'ALTER TABLE "{table}" ADD COLUMN {column}')
 
     def migrate(self, ddl: str) -> None:
         """Apply idempotent DDL (``CREATE ... IF NOT EXISTS``)."""

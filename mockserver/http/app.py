@@ -22,7 +22,7 @@ from mockserver.http.downloads import MOUNT as DOWNLOADS
 from mockserver.http.downloads import downloads_app
 from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers
 from mockserver.http.input_guard import InputGuard
-from mockserver.http.journal import JournalMiddleware
+from mockserver.http.journal import JournalMiddleware, Location, nowhere
 from mockserver.http.keys import key_places
 from mockserver.http.limits import RateLimitMiddleware, key_reader
 from mockserver.http.media_types import DefaultContentType
@@ -207,16 +207,18 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     sockets_app = InputGuard(Router(routes=sockets), limits, ADMIN_ERRORS)
     dispatcher = PrefixDispatcher([("/_mock", admin), (DOWNLOADS, downloads), *routes], fallback,
                                   services.run_background, sockets_app)
-    names = {base: name for name, base in mounts}
     sensitive = {h for p in providers for h in p.sensitive_headers}
 
-    def provider_for(path: str) -> str | None:
-        for prefix, _ in dispatcher.routes:
-            if prefix in names and (path == prefix or path.startswith(prefix + "/")):
-                return names.get(prefix)
-        return providers[0].name if at_root else None
+    def locate(method: str, path: str) -> Location:
+        for served in directory.mounts:
+            base = served.base
+            if at_root or path == base or path.startswith(base + "/"):
+                found = served.index.find(method, path)
+                return Location(served.name, path[len(base):] or "/",
+                                found[0] if found else None)
+        return nowhere(path)
 
-    app = JournalMiddleware(dispatcher, services.store, services.clock, provider_for, sensitive)
+    app = JournalMiddleware(dispatcher, services.store, services.clock, locate, sensitive)
     app.services = services  # type: ignore[attr-defined]  # tests and the CLI reach state here
     app.mounts = mounts  # type: ignore[attr-defined]
     app.admin_token = access.token  # type: ignore[attr-defined]  # the CLI prints a generated one

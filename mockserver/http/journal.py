@@ -5,7 +5,10 @@ and keys in the query string, such as ``?token=``).
 An ASGI middleware records method, path, query, status, provider, headers (secrets
 redacted, each value cut to ``HEADER_LIMIT`` characters) and the first few KiB of the body
 into the ``journal`` table, like WireMock's request log; ``GET /_mock/journal`` reads it back.
-A cut value ends with ``…[cut: N characters]``.
+A cut value ends with ``…[cut: N characters]``. Each entry also says where the request landed:
+the path below the provider's base (``local_path``), the spec path it matched (``route``,
+e.g. ``/generate/{task_id}``) and the ids of the fault rules that fired on it (``faults``;
+whoever fires one appends its id to the scope's ``FAULTS_KEY`` list).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +35,23 @@ HEADER_COUNT_LIMIT = 100
 """Headers kept per request; the rest are counted under the name ``…``."""
 KEEP_ROWS = 10_000
 SENSITIVE = {"authorization", "x-api-key", "cookie"}
+FAULTS_KEY = "mockserver.faults"
+"""The scope key of the list of fault rule ids that fired on a request."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a request path landed: the provider serving it, the path below that provider's
+    base, and the spec path template of its operation (None: no such operation)."""
+
+    provider: str | None
+    local_path: str
+    route: str | None
+
+
+def nowhere(path: str) -> Location:
+    """The location of a path no provider serves."""
+    return Location(None, path, None)
 
 
 class JournalMiddleware:
@@ -41,13 +62,14 @@ class JournalMiddleware:
         app: ASGIApp,
         store: Store,
         clock: Clock,
-        provider_for: Callable[[str], str | None],
+        locate: Callable[[str, str], Location],
         sensitive_headers: set[str],
     ) -> None:
         self.app = app
         self.store = store
         self.clock = clock
-        self.provider_for = provider_for
+        self.locate = locate
+        """(method, path) -> where the request landed."""
         self.sensitive = SENSITIVE | {h.lower() for h in sensitive_headers}
         self._count = 0
 
@@ -58,6 +80,7 @@ class JournalMiddleware:
         started = time.perf_counter()
         body = bytearray()
         status = 0
+        fired: list[int] = scope.setdefault(FAULTS_KEY, [])
 
         async def receive_and_keep() -> Message:
             message = await receive()
@@ -74,9 +97,10 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive_and_keep, send_and_watch)
         finally:
-            self._record(scope, status or 500, bytes(body), time.perf_counter() - started)
+            self._record(scope, status or 500, bytes(body), time.perf_counter() - started, fired)
 
-    def _record(self, scope: Scope, status: int, body: bytes, elapsed: float) -> None:
+    def _record(self, scope: Scope, status: int, body: bytes, elapsed: float,
+                fired: list[int]) -> None:
         headers: dict[str, Any] = {}
         raw_headers = scope.get("headers", [])
         for raw_name, raw_value in raw_headers[:HEADER_COUNT_LIMIT]:
@@ -89,13 +113,16 @@ class JournalMiddleware:
             headers["…"] = f"{len(raw_headers) - HEADER_COUNT_LIMIT} more headers not kept"
         query = redact_query(scope.get("query_string", b"").decode("latin-1"),
                              self.store.keys.label)
+        where = self.locate(scope["method"], scope["path"])
         self.store.execute(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
-            " elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                self.clock.isoformat(), self.provider_for(scope["path"]), scope["method"],
+                self.clock.isoformat(), where.provider, scope["method"],
                 clip(scope["path"], URL_LIMIT), clip(query, URL_LIMIT), status,
                 json.dumps(headers), body.decode("utf-8", "replace"), round(elapsed * 1000, 3),
+                clip(where.local_path, URL_LIMIT), where.route,
+                json.dumps(fired) if fired else None,
             ),
         )
         self._count += 1
@@ -120,6 +147,8 @@ def read_journal(store: Store, limit: int = 100, provider: str | None = None) ->
             "id": r["id"], "at": r["at"], "provider": r["provider"], "method": r["method"],
             "path": r["path"], "query": r["query"], "status": r["status"],
             "headers": json.loads(r["headers"]), "body": r["body"], "elapsed_ms": r["elapsed_ms"],
+            "local_path": r["local_path"], "route": r["route"],
+            "faults": json.loads(r["faults"]) if r["faults"] else [],
         }
         for r in rows
     ]
