@@ -15,7 +15,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -101,7 +101,7 @@ class Store:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return keys
 
-    def _add_columns(self, added: dict[str, tuple[str, ...]]) -> None:
+    def _add_columns(self, added: Mapping[str, tuple[str, ...]]) -> None:
         for table, columns in added.items():
             have = {row["name"] for row in self.all(f'PRAGMA table_info("{table}")')}
             for column in columns:
