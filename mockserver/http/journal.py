@@ -55,7 +55,7 @@ def nowhere(path: str) -> Location:
 
 
 class JournalMiddleware:
-    """Record each HTTP request (admin calls excluded) after its response is sent."""
+    """Record each HTTP request (admin calls excluded) as its response ends."""
 
     def __init__(
         self,
@@ -88,16 +88,29 @@ class JournalMiddleware:
                 body.extend(message.get("body", b"")[: BODY_LIMIT - len(body)])
             return message
 
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                self._record(scope, status or 500, bytes(body), time.perf_counter() - started,
+                             fired)
+
         async def send_and_watch(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # recorded before the last byte leaves: a client that asks /_mock/journal or
+                # /_mock/verify right after its answer always finds its request there
+                record()
             await send(message)
 
         try:
             await self.app(scope, receive_and_keep, send_and_watch)
         finally:
-            self._record(scope, status or 500, bytes(body), time.perf_counter() - started, fired)
+            record()
 
     def _record(self, scope: Scope, status: int, body: bytes, elapsed: float,
                 fired: list[int]) -> None:
