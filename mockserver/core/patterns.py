@@ -196,10 +196,15 @@ def field_at(data: Any, dotted: str) -> Any:
     return node
 
 
+def operator_of(matcher: Any) -> tuple[str, Any]:
+    """A (checked) matcher as (operator, operand): a plain value is ``("equals", value)``."""
+    if isinstance(matcher, dict) and len(matcher) == 1 and next(iter(matcher)) in OPERATORS:
+        return next(iter(matcher.items()))
+    return "equals", matcher
+
+
 def _holds(matcher: Any, actual: Any, *, as_text: bool) -> bool:
-    operator, operand = (next(iter(matcher.items())) if isinstance(matcher, dict)
-                         and len(matcher) == 1 and next(iter(matcher)) in OPERATORS
-                         else ("equals", matcher))
+    operator, operand = operator_of(matcher)
     if operator == "absent":
         return actual is _MISSING
     if actual is _MISSING:

@@ -16,6 +16,7 @@ from mockserver.http.errors import ApiError, InputRefused
 from mockserver.http.input_guard import loads
 from mockserver.http.journal import read_journal
 from mockserver.http.plain_errors import plain_error_handlers
+from mockserver.http.verify import verify_answer
 
 
 async def _json_object(request: Request) -> dict:
@@ -61,6 +62,9 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
                                request.query_params.get("provider"))
         return JSONResponse({"entries": entries})
 
+    async def verify(request: Request) -> JSONResponse:
+        return verify_answer(services.store, await _json_object(request))
+
     async def accounts(request: Request) -> JSONResponse:
         found = services.accounts.list(request.query_params.get("provider"))
         return JSONResponse({"accounts": [
@@ -101,6 +105,7 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
             Route("/_mock/health", health, methods=["GET"]),
             Route("/_mock/reset", reset, methods=["POST"]),
             Route("/_mock/journal", journal, methods=["GET"]),
+            Route("/_mock/verify", verify, methods=["POST"]),
             Route("/_mock/accounts", accounts, methods=["GET"]),
             Route("/_mock/clock", clock, methods=["GET"]),
             Route("/_mock/clock/advance", advance, methods=["POST"]),
