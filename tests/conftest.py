@@ -7,6 +7,8 @@ import os
 from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["server_fixtures"]
+# a project of its own (its own pytest.ini); test_examples.py runs it in a subprocess
+collect_ignore = ["examples"]
 
 _slow_ok = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 settings.register_profile("ci", max_examples=15, deadline=None, suppress_health_check=_slow_ok)
