@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from mockserver.audio.cache import ByteCache
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
+from mockserver.core.faults.rules import FaultRules
 from mockserver.core.files import FileLinks
 from mockserver.core.jobs.engine import JobEngine
 from mockserver.core.jobs.idempotency import Idempotency
@@ -42,6 +43,8 @@ class Services:
     idempotency: Idempotency
     rate_limits: RateLimiter
     failures: FailureRules
+    faults: FaultRules
+    """Fault rules (``/_mock/faults`` and the config's ``faults``), fired at the edge."""
     files: FileLinks
     limits: MemoryLimits
     renders: RenderGate
@@ -54,6 +57,7 @@ class Services:
     def create(cls, settings: Settings) -> Services:
         """Open the state file and build the shared pieces."""
         limits = settings.memory_limits()
+        configured_faults = settings.fault_rules()  # a bad rule stops the start before state opens
         store = Store(settings.state_path)
         clock = Clock(settings.clock, settings.speed, store)
         hooks = settings.webhook_config()
@@ -85,6 +89,7 @@ class Services:
             idempotency=idempotency,
             rate_limits=RateLimiter(clock, limits.rate_limit_buckets),
             failures=failures,
+            faults=FaultRules(store, settings.seed, configured_faults),
             files=FileLinks(store, clock, settings.files_config().get("signing_key")),
             limits=limits,
             renders=RenderGate(limits.max_concurrent_renders),

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from mockserver.core.faults.rules import FaultRule, config_rules
 from mockserver.core.memory import MemoryLimits
 
 DEFAULT_STATE_PATH = ".mockserver/state.db"
@@ -101,6 +102,11 @@ class Settings:
     def memory_limits(self) -> MemoryLimits:
         """The ``memory`` section of the config file, with defaults (see ``memory.py``)."""
         return MemoryLimits.from_config(self.config.get("memory"))
+
+    def fault_rules(self) -> tuple[FaultRule, ...]:
+        """The ``faults`` section of the config file: fault rules installed at start and
+        after every reset (a bad rule stops the start, naming its index and key)."""
+        return config_rules(self.config.get("faults"))
 
     def provider_config(self, provider: str) -> dict[str, Any]:
         """The ``providers.<name>`` section of the config file, or an empty dict."""

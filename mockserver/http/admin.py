@@ -1,5 +1,5 @@
 """The mock's own controls under ``/_mock``: health, reset, the request journal, accounts,
-the clock, webhooks and failure rules; and the 404 for a path under no provider, which lists
+the clock, webhooks, failure rules and fault rules; and the 404 for a path under no provider, which lists
 the served base URLs. (Signed file downloads under ``/_mock/files`` are ``downloads.py``.)"""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mockserver.core.faults.rules import FaultRule
 from mockserver.core.services import Services
 from mockserver.core.settings import InputLimits
 from mockserver.http.directory import Directory
@@ -53,6 +54,7 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
 
     async def reset(request: Request) -> JSONResponse:
         tables = services.store.reset()
+        services.faults.reinstall()  # the config's fault rules outlive a reset
         services.audio_cache.clear()
         services.rate_limits.reset()
         return JSONResponse({"reset": sorted(tables)})
@@ -100,6 +102,25 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
         return JSONResponse({"id": rule, "provider": provider, "count": count, "match": match},
                             status_code=201)
 
+    async def faults(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse({"rules": services.faults.list()})
+        if request.method == "DELETE":
+            return JSONResponse({"deleted": services.faults.clear()})
+        try:
+            rule = FaultRule.from_json(await _json_object(request))
+            rule.check_provider([name for name, _ in mounts])
+        except ValueError as exc:
+            raise ApiError(400, f"fault rule: {exc}") from None
+        added = services.faults.add(rule)
+        return JSONResponse(services.faults.list(added.id)[0], status_code=201)
+
+    async def fault(request: Request) -> JSONResponse:
+        rule = request.path_params["rule"]
+        if not services.faults.delete(rule):
+            raise ApiError(404, f"no fault rule {rule}; GET /_mock/faults lists them")
+        return JSONResponse({"deleted": rule})
+
     return Starlette(
         routes=[
             Route("/_mock/health", health, methods=["GET"]),
@@ -111,6 +132,8 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
             Route("/_mock/clock/advance", advance, methods=["POST"]),
             Route("/_mock/webhooks", webhooks, methods=["GET"]),
             Route("/_mock/failures", failures, methods=["GET", "POST"]),
+            Route("/_mock/faults", faults, methods=["GET", "POST", "DELETE"]),
+            Route("/_mock/faults/{rule:int}", fault, methods=["DELETE"]),
         ],
         exception_handlers=plain_error_handlers(directory),
     )

@@ -12,6 +12,7 @@ from connexion.options import SwaggerUIOptions
 from starlette.routing import Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.core.faults.rules import check_served
 from mockserver.core.services import Services
 from mockserver.core.settings import Settings
 from mockserver.http import auth
@@ -21,6 +22,7 @@ from mockserver.http.directory import Directory, Mount
 from mockserver.http.downloads import MOUNT as DOWNLOADS
 from mockserver.http.downloads import downloads_app
 from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers
+from mockserver.http.faults import ConnectionAccess, FaultMiddleware
 from mockserver.http.input_guard import InputGuard
 from mockserver.http.journal import JournalMiddleware, Location, nowhere
 from mockserver.http.keys import key_places
@@ -135,7 +137,12 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
                            hints(provider.name, spec, directory))
     limited = with_rate_limit(DefaultContentType(app, served.index), provider, spec, services,
                               base)
-    return InputGuard(limited, limits, provider.errors)
+    limit = rate_limit(provider, services)
+    faulty = FaultMiddleware(
+        limited, provider=provider.name, base=base, index=served.index, rules=services.faults,
+        clock=services.clock, errors=provider.errors, limit_headers=provider.rate_limit_headers,
+        requests_per_window=limit[0] if limit else None, limits=limits)
+    return InputGuard(faulty, limits, provider.errors)
 
 
 def plug_in(provider: Provider, services: Services) -> Mapping[str, Callable[..., object]]:
@@ -160,13 +167,19 @@ def hints(name: str, spec: dict, directory: Directory) -> Hints:
             places, request.headers, error))
 
 
+def rate_limit(provider: Provider, services: Services) -> tuple[int, float] | None:
+    """A provider's rate limit, (requests, window seconds) per key: the config's, else the
+    documented default; None for no limit."""
+    configured = services.settings.provider_config(provider.name).get("rate_limit")
+    if configured is not None:
+        return int(configured["requests"]), float(configured.get("window_seconds", 60))
+    return provider.rate_limit
+
+
 def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
                     services: Services, base: str = "") -> ASGIApp:
     """Wrap a provider app in its rate limit (documented default or config), if any."""
-    configured = services.settings.provider_config(provider.name).get("rate_limit")
-    limit = provider.rate_limit
-    if configured is not None:
-        limit = (int(configured["requests"]), float(configured.get("window_seconds", 60)))
+    limit = rate_limit(provider, services)
     if limit is None:
         return app
     return RateLimitMiddleware(
@@ -188,6 +201,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     specs = {provider.name: load_spec(provider.spec) for provider in providers}
     directory = Directory([mount(p, specs[p.name], at_root) for p in providers])
     mounts = [(served.name, served.base) for served in directory.mounts]
+    check_served(services.faults.configured, [name for name, _ in mounts])
     routes: list[tuple[str, ASGIApp]] = []
     sockets: list[WebSocketRoute] = []
     for provider, served in zip(providers, directory.mounts):
@@ -218,7 +232,9 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
                                 found[0] if found else None)
         return nowhere(path)
 
-    app = JournalMiddleware(dispatcher, services.store, services.clock, locate, sensitive)
+    # outermost: the fault layer reaches the connection through it (the journal wraps send)
+    app = ConnectionAccess(JournalMiddleware(dispatcher, services.store, services.clock, locate,
+                                             sensitive))
     app.services = services  # type: ignore[attr-defined]  # tests and the CLI reach state here
     app.mounts = mounts  # type: ignore[attr-defined]
     app.admin_token = access.token  # type: ignore[attr-defined]  # the CLI prints a generated one

@@ -202,15 +202,20 @@ def error_response(fmt: ErrorFormat, error: ApiError) -> ConnexionResponse:
     )
 
 
+async def send_json(send: Send, status: int, data: Any, headers: Mapping[str, str] | None = None,
+                    media_type: str = "application/json") -> None:
+    """Answer an ASGI request with ``data`` as JSON (for middleware outside connexion)."""
+    body = json.dumps(data).encode()
+    raw = [(b"content-type", media_type.encode("latin-1")),
+           (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def send_error(send: Send, fmt: ErrorFormat, error: ApiError) -> None:
     """Answer an ASGI request with ``error`` in ``fmt`` (for middleware outside connexion)."""
-    body = json.dumps(fmt.body(error)).encode()
-    headers = [(b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                for k, v in error.headers.items()]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, error.status, fmt.body(error), error.headers)
 
 
 _NO_USABLE_KEY = ("No authorization token provided", "Invalid authorization header")
