@@ -108,10 +108,13 @@ class Store:
                 if column.split()[0] not in have:
                     self.execute(f'ALTER TABLE "{table}" ADD COLUMN {column}')
 
-    def migrate(self, ddl: str) -> None:
-        """Apply idempotent DDL (``CREATE ... IF NOT EXISTS``)."""
+    def migrate(self, ddl: str, added: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        """Apply idempotent DDL (``CREATE ... IF NOT EXISTS``), then give the tables the
+        ``added`` columns (declared in the DDL too) that a state file from before lacks."""
         with self._lock:
             self._conn.executescript(ddl)
+        if added:
+            self._add_columns(added)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one statement outside an explicit transaction (autocommit)."""

@@ -65,7 +65,7 @@ class JobEngine:
                 webhook = finalizer(task) if finalizer else None
                 if webhook is not None:
                     self.webhooks.enqueue(task.provider, task.id, webhook.url, webhook.body,
-                                          webhook.headers)
+                                          webhook.headers, task.webhook_fault)
             except Exception:  # one bad task must not stop the others (nor a clock advance)
                 logger.exception("finalizing %s task %s failed", task.provider, task.id)
         return done

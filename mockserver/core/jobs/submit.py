@@ -2,10 +2,12 @@
 
 ``Jobs.submit`` refuses a callback URL that may not be called (before anything else), then
 in one store transaction: replays an idempotency key (or claims it), lets the provider
-refuse (its concurrency limit), numbers the tasks, applies the failure rules, charges the
-account, gives each task its id and its schedule, stores it, builds the answer and
-remembers it for the key. After the commit it wakes the job engine. A provider passes what
-is its own: task kinds, schedules, results, error shape, id format and answer shape.
+refuse (its concurrency limit), numbers the tasks, applies the failure rules and the faults
+armed for the request (``core.faults.armed``), charges the account, gives each task its id
+and its schedule, stores it, builds the answer and remembers it for the key (a replay
+returns the first answer and arms nothing). After the commit it wakes the job engine. A
+provider passes what is its own: task kinds, schedules, results, error shape, id format and
+answer shape.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
 from mockserver.core.errors import CallbackRefused
+from mockserver.core.faults.armed import Armed, armed
 from mockserver.core.jobs.engine import JobEngine
 from mockserver.core.jobs.idempotency import Idempotency
 from mockserver.core.jobs.live import Lease, LiveWork
@@ -147,7 +150,8 @@ class Jobs:
             s.admit()
             first = self.tasks.next_seq(s.provider)
             now = self.clock.now()
-            tasks = [self._add(s, first + offset, new, now)
+            faults = armed()
+            tasks = [self._add(s, first + offset, new, now, faults)
                      for offset, new in enumerate(s.tasks(first))]
             body = s.answer(tasks)
             if s.idempotency_key is not None:
@@ -157,8 +161,10 @@ class Jobs:
         self.engine.submitted()
         return Submitted(body, 200, tasks, lease)
 
-    def _add(self, s: Submission, seq: int, new: NewTask, now: float) -> Task:
-        fails = self.failures.should_fail(s.provider, new.failure_text)
+    def _add(self, s: Submission, seq: int, new: NewTask, now: float, faults: Armed) -> Task:
+        # An armed job fault fails the task as a failure rule would, without using one up.
+        fails = (faults.job is not None and faults.job.action == "fail"
+                 or self.failures.should_fail(s.provider, new.failure_text))
         if new.cost and (s.charge_failed or not fails):
             self.accounts.charge(s.provider, s.owner, new.cost, s.unit)
         return self.tasks.add(
@@ -166,4 +172,4 @@ class Jobs:
             kind=new.kind, request=new.request, schedule=new.schedule(now, fails),
             outcome=TASK_FAILED if fails else TASK_SUCCEEDED,
             error=new.error if fails else None, result=new.result,
-            callback_url=s.callback_url, created_at=now)
+            callback_url=s.callback_url, created_at=now, webhook_fault=faults.webhook)

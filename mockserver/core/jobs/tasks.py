@@ -13,9 +13,10 @@ import hmac
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from mockserver.core.faults.armed import WebhookFault
 from mockserver.core.store import Store
 
 SCHEMA_SQL = """
@@ -34,10 +35,13 @@ CREATE TABLE IF NOT EXISTS tasks (
     callback_url TEXT,
     created_at REAL NOT NULL,
     finalized_at REAL,
+    webhook_fault TEXT,
     UNIQUE (provider, seq)
 );
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks (finalized_at, terminal_at);
 """
+ADDED_COLUMNS = {"tasks": ("webhook_fault TEXT",)}
+"""Columns a state file from before this one lacks (added when it is opened)."""
 
 TASK_SUCCEEDED, TASK_FAILED = "succeeded", "failed"
 """A task's ``outcome``, fixed at submission (a provider's own status names are its steps)."""
@@ -61,6 +65,8 @@ class Task:
     callback_url: str | None
     created_at: float
     finalized_at: float | None
+    webhook_fault: WebhookFault | None = None
+    """What a fault rule armed at submission does to the task's webhook (none: nothing)."""
 
     @property
     def terminal_at(self) -> float:
@@ -102,7 +108,7 @@ class TaskStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        store.migrate(SCHEMA_SQL)
+        store.migrate(SCHEMA_SQL, ADDED_COLUMNS)
 
     def next_seq(self, provider: str) -> int:
         """The submission number the next task of ``provider`` gets (1, 2, ...)."""
@@ -112,16 +118,17 @@ class TaskStore:
     def add(self, *, id: str, provider: str, seq: int, owner: str, kind: str,
             request: dict[str, Any], schedule: Sequence[tuple[str, float]], outcome: str,
             error: dict[str, Any] | None, result: dict[str, Any], callback_url: str | None,
-            created_at: float) -> Task:
+            created_at: float, webhook_fault: WebhookFault | None = None) -> Task:
         """Store a new task and return it."""
         steps = [(status, float(at)) for status, at in schedule]
         self.store.execute(
             "INSERT INTO tasks (id, provider, seq, owner, kind, request, schedule, terminal_at,"
-            " outcome, error, result, callback_url, created_at) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " outcome, error, result, callback_url, created_at, webhook_fault) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (id, provider, seq, self._owner(owner), kind, json.dumps(request), json.dumps(steps),
              steps[-1][1], outcome, json.dumps(error) if error else None, json.dumps(result),
-             callback_url, created_at),
+             callback_url, created_at,
+             json.dumps(asdict(webhook_fault)) if webhook_fault else None),
         )
         task = self.get(provider, id)
         assert task is not None
@@ -197,4 +204,6 @@ def _task(row: Any) -> Task:
         error=json.loads(row["error"]) if row["error"] else None,
         result=json.loads(row["result"]), callback_url=row["callback_url"],
         created_at=row["created_at"], finalized_at=row["finalized_at"],
+        webhook_fault=WebhookFault(**json.loads(row["webhook_fault"]))
+        if row["webhook_fault"] else None,
     )

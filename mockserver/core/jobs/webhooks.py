@@ -5,7 +5,8 @@ httpx, each attempt in its own task. Every attempt is recorded (``GET /_mock/web
 Pending deliveries survive a restart (at-least-once: receivers dedupe on the message id).
 Which URLs may be called is ``targets.TargetPolicy``'s to say, checked again before every
 attempt; an attempt that fails in any way is recorded with its reason and retried per policy,
-so no delivery stays pending after its attempts.
+so no delivery stays pending after its attempts. A webhook fault armed when the task was
+submitted changes how its delivery is queued (``webhook_faults``); the record names the rule.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import Any
 import httpx
 
 from mockserver.core.clock import Clock
+from mockserver.core.faults.armed import WebhookFault
 from mockserver.core.jobs.targets import TargetPolicy, target_refusal
 from mockserver.core.jobs.wakeup import Wakeup
+from mockserver.core.jobs.webhook_faults import QueuedAs, queued_as
 from mockserver.core.store import Store
 
 __all__ = ["BLOCKED", "DELIVERED", "DELIVERY_FAILED", "Delivery", "PENDING", "Webhooks",
@@ -44,10 +47,14 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     state TEXT NOT NULL,
     attempts TEXT NOT NULL,
     next_at REAL NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    fault INTEGER,
+    held INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (state, next_at);
 """
+ADDED_COLUMNS = {"webhook_deliveries": ("fault INTEGER", "held INTEGER NOT NULL DEFAULT 0")}
+"""Columns a state file from before this one lacks (added when it is opened)."""
 
 PENDING, DELIVERED, DELIVERY_FAILED, BLOCKED = "pending", "delivered", "failed", "blocked"
 """A delivery's ``state``: waiting to be sent, sent, given up after its attempts, refused."""
@@ -78,6 +85,8 @@ class Delivery:
     next_at: float
     damaged: str | None = None
     """Why the stored record cannot be sent as it is (e.g. headers that are not JSON)."""
+    fault: int | None = None
+    """The id of the fault rule that changed this delivery, if one did."""
 
     def describe(self) -> dict[str, Any]:
         """The admin view of a delivery."""
@@ -88,7 +97,7 @@ class Delivery:
         return {"id": self.id, "provider": self.provider, "task_id": self.task_id,
                 "url": self.url, "state": self.state, "attempts": self.attempts,
                 "next_attempt_at": self.next_at if self.state == PENDING else None,
-                "headers": self.headers, "payload": payload}
+                "fault": self.fault, "headers": self.headers, "payload": payload}
 
 
 class Webhooks:
@@ -109,24 +118,33 @@ class Webhooks:
         self._in_flight: set[int] = set()
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = Wakeup()
-        store.migrate(SCHEMA_SQL)
+        store.migrate(SCHEMA_SQL, ADDED_COLUMNS)
         clock.on_advance(self.wake)
 
     def enqueue(self, provider: str, task_id: str, url: str, body: bytes,
-                headers: dict[str, str]) -> int:
-        """Queue a delivery; returns its id. A refused target is recorded as blocked."""
+                headers: dict[str, str], fault: WebhookFault | None = None) -> int:
+        """Queue a delivery as ``fault`` (if any) says; returns its (first) id. A refused
+        target is recorded as blocked (no fault applies to it)."""
         now = self.clock.now()
+        at = self.clock.isoformat(now)
         refusal = self.targets.check(url)
-        attempts = [{"at": self.clock.isoformat(now), "error": f"blocked: {refusal.reason}"}
-                    ] if refusal else []
-        cur = self.store.execute(
-            "INSERT INTO webhook_deliveries (provider, task_id, url, body, headers, state,"
-            " attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (provider, task_id, url, body, json.dumps(headers), BLOCKED if refusal else PENDING,
-             json.dumps(attempts), now, now),
-        )
+        if refusal is None:
+            queued = queued_as(fault, at)
+            state = DELIVERY_FAILED if queued.failed else PENDING
+            attempts, rule = queued.attempts, fault.rule if fault else None
+        else:
+            queued = QueuedAs()
+            state, attempts, rule = BLOCKED, [{"at": at, "error": f"blocked: {refusal.reason}"}], None
+        with self.store.transaction() as conn:
+            ids = [conn.execute(
+                "INSERT INTO webhook_deliveries (provider, task_id, url, body, headers, state,"
+                " attempts, next_at, created_at, fault, held)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (provider, task_id, url, body, json.dumps(headers), state, json.dumps(attempts),
+                 now + queued.delay, now, rule, int(queued.held))).lastrowid
+                for _copy in range(queued.copies)]
         self.wake()
-        return int(cur.lastrowid or 0)
+        return int(ids[0] or 0)
 
     def list(self, provider: str | None = None, limit: int = 100) -> list[Delivery]:
         """Deliveries, newest first."""
@@ -246,9 +264,14 @@ class Webhooks:
         elif state is None:
             state = PENDING
             next_at = self.clock.now() + self.backoff_seconds * 2 ** (len(attempts) - 1)
-        self.store.execute(
-            "UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ? WHERE id = ?",
-            (state, json.dumps(attempts), next_at, delivery.id))
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ?,"
+                         " held = 0 WHERE id = ?",
+                         (state, json.dumps(attempts), next_at, delivery.id))
+            if state == DELIVERED:  # out_of_order deliveries queued before this one: due now
+                conn.execute("UPDATE webhook_deliveries SET held = 0, next_at = MIN(next_at, ?)"
+                             " WHERE provider = ? AND held = 1 AND state = ? AND id < ?",
+                             (self.clock.now(), delivery.provider, PENDING, delivery.id))
 
 
 def _reason(exc: BaseException) -> str:
@@ -270,7 +293,7 @@ def _delivery(row: Any) -> Delivery:
     return Delivery(id=row["id"], provider=row["provider"], task_id=row["task_id"],
                     url=str(row["url"]), body=body, headers=headers, state=row["state"],
                     attempts=attempts, next_at=float(row["next_at"]),
-                    damaged="; ".join(problems) or None)
+                    damaged="; ".join(problems) or None, fault=row["fault"])
 
 
 def _json(text: Any, kind: type, name: str, problems: list[str]) -> Any:
