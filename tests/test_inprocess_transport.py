@@ -46,3 +46,27 @@ def test_base_urls_follow_the_served_providers() -> None:
 def test_an_unknown_setting_is_named() -> None:
     with pytest.raises(TypeError, match="clok.*known: .*clock"):
         mock_settings(clok="manual")
+
+
+@pytest.mark.parametrize("action", [{"reset": True}, {"body": "truncated"}])
+def test_a_dropped_connection_is_a_transport_error_in_process(action: dict) -> None:
+    with transport() as mock:
+        rule = mock.controls.fault(provider="muzaic", path="/getTags", times=1, action=action)
+        with httpx.Client(transport=mock, base_url=mock.base_url("muzaic"),
+                          headers={"MuzaicAPI-Secret-Key": "k"}) as client:
+            with pytest.raises(httpx.TransportError, match="fault rule"):
+                client.get("/getTags")
+            assert client.get("/getTags").status_code == 200  # times=1: the next call is fine
+        assert [entry["faults"] for entry in mock.controls.journal()] == [[], [rule]]
+
+
+def test_faults_and_verify_work_through_the_transport() -> None:
+    with transport() as mock:
+        mock.controls.fault(provider="muzaic", method="GET", path="/getTags", times=1,
+                            action={"status": 500})
+        with httpx.Client(transport=mock, base_url=mock.base_url("muzaic"),
+                          headers={"MuzaicAPI-Secret-Key": "k"}) as client:
+            assert [client.get("/getTags").status_code for _ in range(2)] == [500, 200]
+        mock.controls.verify(provider="muzaic", method="GET", path="/getTags", count=2)
+        with pytest.raises(AssertionError, match=r"(?s)exactly 1 .*found 2.*#\d+ GET /muzaic/getTags"):
+            mock.controls.verify(provider="muzaic", path="/getTags", count=1)

@@ -1,6 +1,7 @@
-"""The mock's own controls under ``/_mock``: health, reset, the request journal, accounts,
-the clock, webhooks, failure rules and fault rules; and the 404 for a path under no provider, which lists
-the served base URLs. (Signed file downloads under ``/_mock/files`` are ``downloads.py``.)"""
+"""The mock's own controls under ``/_mock``: health, reset, the request journal, verify,
+accounts, the clock, webhooks, failure rules and fault rules; and the 404 for a path under no
+provider, which lists the served base URLs. (Signed file downloads under ``/_mock/files``
+are ``downloads.py``.)"""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.settings import Settings
 from mockserver.http.app import create_app
+from mockserver.http.faults import ConnectionDropped
 from mockserver.testing.apps import mock_settings, provider_url
 from mockserver.testing.controls import MockControls
 
@@ -209,6 +210,9 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         try:
             answer = await httpx.ASGITransport(app=watched).handle_async_request(inner)
             content = await answer.aread()
+        except ConnectionDropped as exc:  # a reset or truncation fault: what a socket shows
+            raise (httpx.RemoteProtocolError if started else httpx.ReadError)(
+                f"{exc} (the in-process transport's connection)", request=request) from None
         except Exception as exc:
             log.exception("the mock failed on %s %s", request.method, request.url)
             if started:

@@ -1,14 +1,13 @@
-"""Faults armed for a submit request (``core.faults.armed``) reach its job and its webhook.
+"""Job and webhook fault rules reach the job a request submits and that job's webhook.
 
-The fault middleware that arms them is not this module's subject: ``ArmingApp`` stands in
-for it, arming what the test names in an ``x-test-faults`` header around the real app, so
-every submit goes through a provider's own handler on a real server (manual clock, real
-SQLite, the background engine and sender) and webhooks reach a real ``Receiver``.
+Each test posts a rule to ``/_mock/faults`` that matches one request by an ``x-case-*``
+header, so every submit goes through the fault middleware and a provider's own handler on a
+real server (manual clock, real SQLite, the background engine and sender) and webhooks reach
+a real ``Receiver``.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -18,9 +17,7 @@ from typing import Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook as StandardWebhook
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.core.faults.armed import Armed, JobFault, WebhookFault, arming
 from mockserver.core.jobs import tasks, webhooks
 from mockserver.core.jobs.webhook_faults import OUT_OF_ORDER_SECONDS
 from mockserver.core.services import Services
@@ -33,42 +30,28 @@ SOUNDPIECE_KEY, SOUNDPIECE_SECRET = "spk_test_key", "whsec_MfKQ9r8GKYqrTwjUPD8IL
 DONE = 60  # seconds of mock time after which a 1-second MusicGPT job is terminal
 
 
-class ArmingApp:
-    """The mock's app with the faults named in a request's ``x-test-faults`` header armed
-    (JSON: ``{"job": RULE, "webhook": {"rule": RULE, "action": ..., "seconds": ...}}``)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app: ASGIApp = app
-        self.services: Services = app.services
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        said = dict(scope.get("headers", [])).get(b"x-test-faults") if scope["type"] == "http" \
-            else None
-        if said is None:
-            await self.app(scope, receive, send)
-            return
-        wanted = json.loads(said)
-        faults = Armed(job=JobFault(wanted["job"]) if "job" in wanted else None,
-                       webhook=WebhookFault(**wanted["webhook"]) if "webhook" in wanted else None)
-        with arming(faults):
-            await self.app(scope, receive, send)
-
-
 @contextmanager
 def _server(tmp_path: Path, config: dict[str, Any] | None = None) -> Iterator[LocalServer]:
     settings = Settings(state_path=str(tmp_path / "s.db"), clock="manual", config=config or {})
-    with LocalServer(ArmingApp(create_app(settings))) as live:
+    with LocalServer(create_app(settings)) as live:
         yield live
 
 
 def _services(live: LocalServer) -> Services:
-    app = live.app
-    assert isinstance(app, ArmingApp)
-    return app.services
+    return live.app.services  # type: ignore[attr-defined]
 
 
-def _faults(**wanted: Any) -> dict[str, str]:
-    return {"x-test-faults": json.dumps(wanted)}
+def _faults(live: LocalServer, job: bool = False,
+            webhook: dict[str, Any] | None = None) -> tuple[dict[str, str], int]:
+    """A fault rule for the request sent with the returned headers: (headers, rule id)."""
+    case = uuid.uuid4().hex
+    name = f"x-case-{case[:8]}"
+    action: dict[str, Any] = {"job": "fail"} if job else {}
+    action.update(webhook or {})
+    made = httpx.post(live.url + "/_mock/faults",
+                      json={"headers": {name: case}, "action": action})
+    assert made.status_code == 201, made.text
+    return {name: case}, int(made.json()["id"])
 
 
 def _musicgpt(live: LocalServer) -> httpx.Client:
@@ -84,10 +67,13 @@ def _generate(api: httpx.Client, prompt: str, hook: str, **headers: str) -> str:
     return str(response.json()["task_id"])
 
 
-def _spoiled_and_plain(api: httpx.Client, hook: str, webhook: dict[str, Any]) -> tuple[str, str]:
-    """A task whose webhook has the ``webhook`` fault armed, then one without: their ids."""
-    spoiled = _generate(api, "spoiled", hook, **_faults(webhook=webhook))
-    return spoiled, _generate(api, "plain", hook)
+def _spoiled_and_plain(live: LocalServer, api: httpx.Client, hook: str,
+                       webhook: dict[str, Any]) -> tuple[str, str, int]:
+    """A task whose webhook a ``webhook`` fault rule spoils, then one without: their ids
+    and the rule's."""
+    headers, rule = _faults(live, webhook=webhook)
+    spoiled = _generate(api, "spoiled", hook, **headers)
+    return spoiled, _generate(api, "plain", hook), rule
 
 
 def _when_done(live: LocalServer, receiver: Receiver,
@@ -125,7 +111,7 @@ def _status(api: httpx.Client, task_id: str) -> str:
 def test_a_job_fault_fails_the_job_as_the_fail_marker_does(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live, _musicgpt(live) as api:
         _services(live).failures.add("musicgpt", count=1, match="never in a prompt")
-        armed = _generate(api, "birdsong", receiver.url, **_faults(job=7))
+        armed = _generate(api, "birdsong", receiver.url, **_faults(live, job=True)[0])
         marked = _generate(api, "birdsong [mock:fail]", receiver.url)
         _advance(live, DONE)
         hooks = {hook.json()["task_id"]: hook.json() for hook in receiver.wait_received(2)}
@@ -140,21 +126,21 @@ def test_a_job_fault_fails_the_job_as_the_fail_marker_does(tmp_path: Path) -> No
 
 def test_a_failed_webhook_is_recorded_and_never_sent(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live, _musicgpt(live) as api:
-        spoiled, plain = _spoiled_and_plain(api, receiver.url, {"rule": 3, "action": "fail"})
+        spoiled, plain, rule = _spoiled_and_plain(live, api, receiver.url, {"webhook": "fail"})
         arrived, records = _when_done(live, receiver, 1)
         assert _status(api, spoiled) == "COMPLETED"  # the job itself is fine
     assert arrived == [plain]
     [record] = records[spoiled]
-    assert record["state"] == "failed" and record["fault"] == 3
+    assert record["state"] == "failed" and record["fault"] == rule
     assert len(record["attempts"]) == 1 and "status" not in record["attempts"][0]
-    assert record["attempts"][0]["error"].startswith("fault rule 3:")
+    assert record["attempts"][0]["error"].startswith(f"fault rule {rule}:")
     assert records[plain][0]["fault"] is None
 
 
 def test_a_late_webhook_arrives_when_the_clock_passes_its_delay(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live, _musicgpt(live) as api:
-        late, plain = _spoiled_and_plain(api, receiver.url,
-                                         {"rule": 4, "action": "late", "seconds": 30})
+        late, plain, rule = _spoiled_and_plain(live, api, receiver.url,
+                                               {"webhook": "late", "seconds": 30})
         first, records = _when_done(live, receiver, 1)
         [waiting] = records[late]
         due = _now(live) + 30
@@ -162,7 +148,7 @@ def test_a_late_webhook_arrives_when_the_clock_passes_its_delay(tmp_path: Path) 
         both = receiver.wait_received(2)
     assert first == [plain]
     assert waiting["state"] == "pending" and waiting["attempts"] == []
-    assert waiting["next_attempt_at"] == due and waiting["fault"] == 4
+    assert waiting["next_attempt_at"] == due and waiting["fault"] == rule
     assert [hook.json()["task_id"] for hook in both] == [plain, late]
 
 
@@ -171,8 +157,8 @@ def test_a_webhook_twice_is_the_same_signed_message_twice(tmp_path: Path) -> Non
     with Receiver() as receiver, _server(tmp_path, config) as live, \
             httpx.Client(base_url=live.url + "/soundpiece", timeout=30, headers={
                 "Authorization": f"Bearer {SOUNDPIECE_KEY}"}) as api:
-        response = api.put("/v1/create.new_fx", headers=_faults(
-            webhook={"rule": 5, "action": "twice"}), json={
+        headers, rule = _faults(live, webhook={"webhook": "twice"})
+        response = api.put("/v1/create.new_fx", headers=headers, json={
             "idempotency_key": str(uuid.uuid4()), "prompt": "a door creaks", "callback_url": receiver.url})
         assert response.status_code == 200, response.text
         op = response.json()["fx"]["id"]
@@ -184,23 +170,24 @@ def test_a_webhook_twice_is_the_same_signed_message_twice(tmp_path: Path) -> Non
     assert got[0].headers["webhook-id"] == f"msg_{op}"
     for hook in got:
         StandardWebhook(SOUNDPIECE_SECRET).verify(hook.body, hook.headers)
-    assert [record["fault"] for record in records] == [5, 5]
+    assert [record["fault"] for record in records] == [rule, rule]
 
 
 def test_an_out_of_order_webhook_waits_for_a_later_one(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live, _musicgpt(live) as api:
-        held, later = _spoiled_and_plain(api, receiver.url, {"rule": 6, "action": "out_of_order"})
+        held, later, rule = _spoiled_and_plain(live, api, receiver.url,
+                                               {"webhook": "out_of_order"})
         arrived, records = _when_done(live, receiver, 2)
     assert arrived == [later, held]
-    assert records[held][0]["fault"] == 6 and records[later][0]["fault"] is None
+    assert records[held][0]["fault"] == rule and records[later][0]["fault"] is None
 
 
 def test_an_out_of_order_webhook_alone_is_sent_after_its_longest_wait(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live, _musicgpt(live) as api:
         alone = _generate(api, "solo", receiver.url, **_faults(
-            webhook={"rule": 6, "action": "out_of_order"}))
+            live, webhook={"webhook": "out_of_order"})[0])
         bounded = _generate(api, "solo", receiver.url, **_faults(
-            webhook={"rule": 7, "action": "out_of_order", "seconds": 10}))
+            live, webhook={"webhook": "out_of_order", "seconds": 10})[0])
         _advance(live, DONE)
         due = _now(live)
         waiting = {task: records[0] for task, records in _deliveries(live).items()}
@@ -219,10 +206,12 @@ def test_an_out_of_order_webhook_alone_is_sent_after_its_longest_wait(tmp_path: 
 def test_a_replay_arms_nothing_again(tmp_path: Path) -> None:
     with Receiver() as receiver, _server(tmp_path) as live, _musicgpt(live) as api:
         form = {"prompt": "owls", "audio_length": "1", "webhook_url": receiver.url}
+        twice, rule = _faults(live, webhook={"webhook": "twice"})
         first = api.post("/v1/sound_generator", data=form, headers={
-            "Idempotency-Key": "k1", **_faults(webhook={"rule": 5, "action": "twice"})})
+            "Idempotency-Key": "k1", **twice})
         again = api.post("/v1/sound_generator", data=form, headers={
-            "Idempotency-Key": "k1", **_faults(job=8, webhook={"rule": 9, "action": "fail"})})
+            "Idempotency-Key": "k1", **_faults(live, job=True)[0], **_faults(
+                live, webhook={"webhook": "fail"})[0]})
         task = first.json()["task_id"]
         _advance(live, DONE)
         got = receiver.wait_received(2)
@@ -232,7 +221,7 @@ def test_a_replay_arms_nothing_again(tmp_path: Path) -> None:
     assert again.content == first.content and count == 1
     assert status == "COMPLETED" and len(got) == 2
     assert [(record["fault"], record["state"] != "failed") for record in records[task]] == [
-        (5, True), (5, True)]
+        (rule, True), (rule, True)]
 
 
 def test_a_state_file_from_before_opens_and_reads_without_faults(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ def test_the_webhook_audio_url_serves_the_same_file(tmp_path: Path) -> None:
     assert from_hook.content == from_poll.content
 
 
-@pytest.mark.parametrize("how", ["marker", "admin-rule"])
+@pytest.mark.parametrize("how", ["marker", "admin-rule", "fault-rule"])
 def test_a_failure_on_demand_ends_failed_without_audio(tmp_path: Path, how: str) -> None:
     prompt = "thunder [mock:fail]" if how == "marker" else "thunder and lightning"
     with Receiver() as receiver, server(tmp_path) as live, client(live) as api:
@@ -84,6 +84,12 @@ def test_a_failure_on_demand_ends_failed_without_audio(tmp_path: Path, how: str)
             rule = httpx.post(live.url + "/_mock/failures",
                               json={"provider": "musicgpt", "count": 1, "match": "thunder"})
             assert rule.status_code == 201
+        if how == "fault-rule":
+            rule = httpx.post(live.url + "/_mock/faults", json={
+                "provider": "musicgpt", "method": "POST", "path": "/v1/sound_generator",
+                "body": {"prompt": {"contains": "thunder"}}, "times": 1,
+                "action": {"job": "fail"}})
+            assert rule.status_code == 201, rule.text
         failed = submit(api, prompt=prompt, audio_length=2, webhook_url=receiver.url)
         later = submit(api, prompt="thunder again", audio_length=2)
         statuses = _statuses_until_done(live, api, failed["task_id"])
