@@ -76,8 +76,7 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
-        self.migrate(_SHARED_SCHEMA)
-        self._add_columns(_ADDED_COLUMNS)
+        self.migrate(_SHARED_SCHEMA, _ADDED_COLUMNS)
         self.keys = self._open_keys()
 
     def _open_keys(self) -> KeyHasher:
