@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.core.patterns import RequestFacts, RequestPattern, parse_body
 
@@ -68,3 +70,32 @@ def test_form_fields_are_text_and_match_numbers_as_sent() -> None:
 def test_a_wrong_pattern_is_refused_naming_the_key(pattern: dict, said: str) -> None:
     with pytest.raises(ValueError, match=said.replace("(", r"\(")):
         RequestPattern.from_json(pattern)
+
+
+# Properties: a pattern made from what a request carries matches it, and changing one of
+# those fields makes exactly that field the difference.
+
+_names = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+_scalars = st.one_of(st.integers(-10**6, 10**6), st.text(max_size=12), st.booleans())
+_bodies = st.dictionaries(_names, st.one_of(_scalars, st.lists(_scalars, max_size=3)),
+                          max_size=5)
+
+
+@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]), body=_bodies,
+       headers=st.dictionaries(_names.map(lambda n: "x-" + n), st.text("abc123-", max_size=8),
+                               max_size=3),
+       path=st.lists(_names, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts)))
+def test_a_pattern_made_from_a_request_matches_it_and_names_each_change(
+        method: str, body: dict, headers: dict, path: str) -> None:
+    request = RequestFacts("muzaic", method, path, None, headers, body)
+    pattern = RequestPattern.from_json({
+        "provider": "muzaic", "method": method, "path": path, "headers": headers,
+        "body": {name: {"equals": value} for name, value in body.items()}})
+    assert pattern.differences(request) == []
+    for name in body:
+        changed = RequestFacts("muzaic", method, path, None, headers,
+                               {**body, name: {"changed": True}})  # never generated
+        assert [d.field for d in pattern.differences(changed)] == [f"body.{name}"]
+    other = "GET" if method != "GET" else "POST"
+    moved = RequestFacts("muzaic", other, path + "/x", None, headers, body)
+    assert [d.field for d in pattern.differences(moved)] == ["method", "path"]
