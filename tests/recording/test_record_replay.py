@@ -3,69 +3,25 @@ replay it on a fresh ``serve --replay`` server (no upstream): the same answers, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
-from session import KEYS, QUERY_TOKEN, WEBHOOK_SIGNATURE, Step, run
+from recording_helpers import SIGNING_KEY, Recording, advance_by, record, replay_server
+from session import KEYS, QUERY_TOKEN, WEBHOOK_SIGNATURE, run
 
-from live import LiveServer
-from mockserver.http.app import create_app
 from mockserver.openapi.specs import load_spec
 from mockserver.providers import PROVIDERS
-from mockserver.recording.recorder import Recorder
-from mockserver.testing.apps import mock_settings
-from mockserver.testing.servers import LocalServer
 
-SIGNING_KEY = "a-file-signing-key-shared-by-both-servers"
-CONFIG = {"files": {"signing_key": SIGNING_KEY}}
 UNSENT_HEADERS = {"date", "server"}
 """Added by uvicorn on each answer, not by the app."""
 
 
-@dataclass
-class Recording:
-    """A recorded session: its cassettes, the origin it was recorded on, its answers."""
-
-    directory: Path
-    origin: str
-    steps: list[Step]
-
-
-def advance_by(client: httpx.Client) -> Callable[[float], None]:
-    """A function moving the server's manual clock."""
-    def advance(seconds: float) -> None:
-        assert client.post("/_mock/clock/advance", json={"seconds": seconds}).status_code == 200
-    return advance
-
-
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recording]:
-    """The session recorded once for the module's tests."""
-    root = tmp_path_factory.mktemp("recording")
-    app = create_app(mock_settings(state_path=str(root / "state.db"), config=CONFIG))
-    sensitive = {h for p in PROVIDERS.values() for h in p.sensitive_headers}
-    recorder = Recorder(app, root / "cassettes", app.locate, sensitive_headers=sensitive,
-                        clock=app.services.clock.now)
-    try:
-        with LocalServer(recorder) as server, httpx.Client(base_url=server.url,
-                                                           timeout=120) as client:
-            steps = run(client, advance_by(client))
-            origin = server.url
-    finally:
-        app.services.store.close()
-    yield Recording(root / "cassettes", origin, steps)
-
-
-def replay_server(recording: Recording, tmp_path: Path, strict: bool = False,
-                  seed: int = 0) -> LiveServer:
-    """A fresh mock replaying the recording (its own state file, no upstream)."""
-    return LiveServer(mock_settings(state_path=str(tmp_path / "replay.db"), config=CONFIG,
-                                    replay=str(recording.directory), replay_strict=strict,
-                                    seed=seed))
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Recording:
+    """The whole session, recorded once for the module's tests."""
+    return record(tmp_path_factory.mktemp("recording"), run)
 
 
 def comparable(response: httpx.Response, origin: str, here: str) -> tuple[int, list, bytes]:
@@ -139,8 +95,7 @@ def test_strict_replay_refuses_an_unrecorded_request_naming_the_nearest(
 
 def test_unrecorded_requests_are_synthesized_without_strict(recording: Recording,
                                                             tmp_path: Path) -> None:
-    # another seed: a synthesized job gets other ids than the recorded ones
-    with replay_server(recording, tmp_path, seed=7) as live, live.client() as client:
+    with replay_server(recording, tmp_path) as live, live.client() as client:
         response = client.post("/musicgpt/api/public/v1/sound_generator",
                                headers={"Authorization": "another-key"},
                                data={"prompt": "snow", "audio_length": "2"})
