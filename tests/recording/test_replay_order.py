@@ -7,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from recording_helpers import record, replay_server
+from recording_helpers import REPLAY_SEED, record, replay_server
 from session import AUTH, Step
 
-from live import ServerProcess
+from live import LiveServer, ServerProcess
+from mockserver.testing.apps import mock_settings
 
 BYID = "/musicgpt/api/public/v1/byId"
 
@@ -78,3 +79,15 @@ def test_serve_replay_strict_from_the_command_line(tmp_path: Path) -> None:
     assert refused.status_code == 501
     assert "nearest recorded: GET /accountDetails" in refused.json()["error"]
     assert "path: expected \"/accountDetails\", got \"/getTags\"" in refused.json()["error"]
+
+
+def test_a_recording_replays_on_a_server_with_another_layout(tmp_path: Path) -> None:
+    # recorded with every provider under its prefix, replayed with MusicGPT alone at the root
+    recording = record(tmp_path / "recorded", poll_script)
+    answers = dict(recording.steps)
+    settings = mock_settings(state_path=str(tmp_path / "root.db"), providers=["musicgpt"],
+                             replay=str(recording.directory), seed=REPLAY_SEED)
+    with LiveServer(settings) as live, live.client() as client:
+        submit = client.post("/api/public/v1/sound_generator", headers=AUTH["musicgpt"],
+                             data={"prompt": "rain", "audio_length": "2"})
+    assert submit.content == answers["submit"].content
