@@ -56,10 +56,19 @@ def main(ctx: click.Context) -> None:
 @click.option("--admin-token", envvar="MOCKSERVER_ADMIN_TOKEN",
               help="Token the admin API (/_mock) requires; default: none on loopback, a random"
                    " one (printed) on any other --host.")
+@click.option("--replay", "replay", type=click.Path(exists=True, file_okay=False),
+              help="Answer the requests recorded in this directory of cassettes with their"
+                   " recorded answers (jobs on the mock's clock); others are synthesized.")
+@click.option("--replay-strict", is_flag=True,
+              help="With --replay: answer an unrecorded request with 501 naming the nearest"
+                   " recorded one, instead of synthesizing it.")
 def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, seed: int,
           api_keys: tuple[str, ...], config_path: str | None, clock_mode: str,
-          speed: float, admin_token: str | None) -> None:
+          speed: float, admin_token: str | None, replay: str | None,
+          replay_strict: bool) -> None:
     """Start the mock server."""
+    if replay_strict and replay is None:
+        raise click.UsageError("--replay-strict needs --replay DIR")
     sock = listening_socket(host, port)
     port = sock.getsockname()[1]
     config = load_config(config_path)
@@ -67,7 +76,7 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
         host=host, port=port, providers=providers, state_path=state_path,
         seed=int(config.get("seed", seed)) if seed == 0 else seed,
         api_keys=api_keys, config=config, clock=clock_mode, speed=speed,
-        admin_token=admin_token,
+        admin_token=admin_token, replay=replay, replay_strict=replay_strict,
     )
     try:
         app = create_app(settings)
@@ -78,6 +87,8 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
         click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
     click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
+    if replay is not None:
+        click.echo(f"replaying: {replay}{' (strict: unrecorded requests get 501)' if replay_strict else ''}")
     click.echo(admin_line(settings, app.admin_token))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     server.run(sockets=[sock])

@@ -66,8 +66,13 @@ class FileLinks:
     def url(self, origin: str, provider: str, name: str, ttl_seconds: float) -> tuple[str, int]:
         """A signed URL valid for ``ttl_seconds`` of mock time, and its expiry (unix s)."""
         expires = int(self._clock.now() + ttl_seconds)
+        return self.link(origin, provider, name, expires), expires
+
+    def link(self, origin: str, provider: str, name: str, expires: int) -> str:
+        """The signed URL of ``provider``'s file ``name`` expiring at ``expires`` (unix s);
+        a replayed answer's links are signed again with it."""
         query = urlencode({"expires": expires, "signature": self._sign(provider, name, expires)})
-        return f"{origin}{PREFIX}{provider}/{name}?{query}", expires
+        return f"{origin}{PREFIX}{provider}/{name}?{query}"
 
     def render_local(self, url_or_path: str) -> tuple[bytes, str] | None:
         """The bytes and media type of a file this server serves, by its URL or path.

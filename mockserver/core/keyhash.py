@@ -68,15 +68,16 @@ class KeyHasher:
         return self.label(value)
 
 
-def redact_query(query: str, label: Callable[[str], str]) -> str:
-    """``query`` with the value of every credential parameter replaced by ``label(value)``;
-    the rest is kept byte for byte."""
+def redact_query(query: str, label: Callable[[str], str],
+                 names: re.Pattern[str] = CREDENTIAL_PARAM) -> str:
+    """``query`` with the value of every credential parameter (a name ``names`` finds)
+    replaced by ``label(value)``; the rest is kept byte for byte."""
     if not query:
         return query
     parts = []
     for part in query.split("&"):
         name, eq, value = part.partition("=")
-        if eq and value and CREDENTIAL_PARAM.search(unquote_plus(name)):
+        if eq and value and names.search(unquote_plus(name)):
             shown = label(unquote_plus(value))
             part = name + "=" + "".join(c if c == "…" else quote(c, safe="[]") for c in shown)
         parts.append(part)

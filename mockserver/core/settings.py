@@ -81,6 +81,10 @@ class Settings:
     """How much faster than realistic jobs run on the real clock."""
     admin_token: str | None = None
     """Token the admin API requires (``--admin-token``); see ``admin_access``."""
+    replay: str | None = None
+    """A directory of cassettes whose recorded answers are replayed (``--replay``)."""
+    replay_strict: bool = False
+    """Answer requests the cassettes do not hold with 501 instead of synthesizing them."""
 
     def webhook_config(self) -> dict[str, Any]:
         """The ``webhooks`` section of the config file."""

@@ -34,6 +34,8 @@ from mockserver.openapi.spec_index import SpecIndex
 from mockserver.openapi.specs import load_spec
 from mockserver.openapi.validation import validator_map
 from mockserver.providers import PROVIDERS, Provider
+from mockserver.recording import cassettes
+from mockserver.recording.replay import Library, Replayer
 
 
 class PrefixDispatcher:
@@ -195,6 +197,8 @@ ADMIN_ERRORS = ErrorFormat(body=lambda error: {"error": error.message})
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     """The whole server as one ASGI app."""
     access = AdminAccess.for_settings(settings)  # a bad token is refused before state opens
+    # bad cassettes too
+    library = Library(cassettes.load(settings.replay)) if settings.replay is not None else None
     services = services or Services.create(settings)
     providers = selected_providers(settings)
     at_root = len(providers) == 1 and len(settings.providers) == 1
@@ -232,10 +236,16 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
                                 found[0] if found else None)
         return nowhere(path)
 
+    served_app: ASGIApp = dispatcher
+    if library is not None:
+        served_app = Replayer(dispatcher, library, locate,
+                              services.clock.now, strict=settings.replay_strict,
+                              errors={p.name: p.errors for p in providers}, files=services.files)
     # outermost: the fault layer reaches the connection through it (the journal wraps send)
-    app = ConnectionAccess(JournalMiddleware(dispatcher, services.store, services.clock, locate,
+    app = ConnectionAccess(JournalMiddleware(served_app, services.store, services.clock, locate,
                                              sensitive))
     app.services = services  # type: ignore[attr-defined]  # tests and the CLI reach state here
     app.mounts = mounts  # type: ignore[attr-defined]
+    app.locate = locate  # type: ignore[attr-defined]  # where a path lands (a Recorder asks)
     app.admin_token = access.token  # type: ignore[attr-defined]  # the CLI prints a generated one
     return app
