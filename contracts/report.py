@@ -11,8 +11,9 @@ from .core import CheckResult, Report
 _STATE = {"passed": "ok", "failed": "FAIL", "skipped": "SKIP"}
 
 
-def terminal(report: Report) -> str:
-    """One line per check, then every violation with its curl line, then the counts."""
+def terminal(report: Report, summary_line: str | None = None) -> str:
+    """One line per check, then every violation with its curl line, then the counts
+    (``summary_line`` instead of the contract run's summary, for the proxy's report)."""
     lines = []
     for r in report.results:
         limited = f", {r.rate_limited} x 429" if r.rate_limited else ""
@@ -23,7 +24,7 @@ def terminal(report: Report) -> str:
         lines.append("")
         lines.append(v.describe())
     lines.append("")
-    lines += [summary(report), verdict(report)]
+    lines += [summary(report) if summary_line is None else summary_line, verdict(report)]
     return "\n".join(lines)
 
 
@@ -50,9 +51,9 @@ def summary(report: Report) -> str:
             " (fuzzing's counted with every length at its cap)")
 
 
-def junit(report: Report, path: str | Path) -> None:
+def junit(report: Report, path: str | Path, name: str = "mockserver contract") -> None:
     """A JUnit XML file: one testsuite per provider, one testcase per check."""
-    root = ET.Element("testsuites", name="mockserver contract", time=f"{report.seconds:.3f}")
+    root = ET.Element("testsuites", name=name, time=f"{report.seconds:.3f}")
     for provider in dict.fromkeys(r.provider for r in report.results):
         results = [r for r in report.results if r.provider == provider]
         suite = ET.SubElement(root, "testsuite", name=provider, tests=str(len(results)),
@@ -82,15 +83,18 @@ def _fails(report: Report, result: CheckResult) -> bool:
     return result.status == "failed" or (report.strict and result.status == "skipped")
 
 
-def markdown(report: Report, path: str | Path) -> None:
-    """A markdown report: verdict, a table of checks, then each violation in detail."""
+def markdown(report: Report, path: str | Path, title: str = "Contract report",
+             summary_line: str | None = None) -> None:
+    """A markdown report: verdict, a table of checks, then each violation in detail
+    (``title`` and ``summary_line`` name another kind of run, such as the proxy's)."""
     skipped = report.count("skipped")
     head = ("**All contracts hold.**" if not skipped else
             f"**No violations; {skipped} check(s) skipped.**") if report.ok else (
         f"**{len(report.violations)} violation(s)**: " + ", ".join(
             f"`{n}`" for n in sorted(report.names())) if report.violations
         else "**Skipped checks fail this --strict run.**")
-    out = ["# Contract report", "", head, "", verdict(report) + ".", "", summary(report) + ".",
+    line = summary(report) if summary_line is None else summary_line
+    out = [f"# {title}", "", head, "", verdict(report) + ".", "", line + ".",
            "", "| provider | check | result | calls | 429s | seconds | notes |",
            "|---|---|---|---|---|---|---|"]
     for r in report.results:

@@ -1,4 +1,4 @@
-"""Command line: ``mockserver serve`` and ``mockserver contract``."""
+"""Command line: ``mockserver serve``, ``mockserver proxy`` and ``mockserver contract``."""
 
 from __future__ import annotations
 
@@ -90,6 +90,44 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
     if replay is not None:
         click.echo(f"replaying: {replay}{' (strict: unrecorded requests get 501)' if replay_strict else ''}")
     click.echo(admin_line(settings, app.admin_token))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server.run(sockets=[sock])
+
+
+@main.command()
+@click.argument("provider", type=click.Choice(list(PROVIDERS)))
+@click.option("--upstream", required=True,
+              help="The provider's base URL, with its spec's server path"
+                   " (e.g. https://api.musicgpt.com/api/public).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--state", "state_path", default=":memory:", show_default=True,
+              help="SQLite file for the journal and the violations, or :memory:.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
+              help="Write the violations as JUnit XML here when the proxy stops.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
+              help="Write the violations as markdown here when the proxy stops.")
+@click.option("--public-url",
+              help="The proxy's URL as the provider reaches it, for webhook relays"
+                   " (default: the URL the app used).")
+def proxy(provider: str, upstream: str, host: str, port: int, state_path: str,
+          junit_path: str | None, markdown_path: str | None, public_url: str | None) -> None:
+    """Stand between your app and the real provider: forward every request, check requests,
+    responses, webhooks and audio against the spec, and report each violation by name."""
+    from mockserver.proxy.app import create_proxy_app
+
+    sock = listening_socket(host, port)
+    port = sock.getsockname()[1]
+    try:
+        proxy_app = create_proxy_app(PROVIDERS[provider], upstream, state_path, junit_path,
+                                     markdown_path, public_url, echo=click.echo)
+    except ValueError as exc:
+        sock.close()
+        raise click.ClickException(str(exc)) from None
+    app = proxy_app  # the place where --record wraps the proxy app
+    click.echo(f"{provider:<12} http://{host}:{port}{proxy_app.base}/  ->  {upstream}")
+    click.echo(f"{'violations':<12} http://{host}:{port}/_mock/violations")
+    click.echo(f"state: {state_path}   (keys pass through and are never stored)")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     server.run(sockets=[sock])
 

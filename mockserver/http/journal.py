@@ -37,6 +37,8 @@ KEEP_ROWS = 10_000
 SENSITIVE = {"authorization", "x-api-key", "cookie"}
 FAULTS_KEY = "mockserver.faults"
 """The scope key of the list of fault rule ids that fired on a request."""
+JOURNAL_ID_KEY = "mockserver.journal_id"
+"""The scope key of the request's journal entry id, set once the entry is written."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class JournalMiddleware:
         query = redact_query(scope.get("query_string", b"").decode("latin-1"),
                              self.store.keys.label)
         where = self.locate(scope["method"], scope["path"])
-        self.store.execute(
+        scope[JOURNAL_ID_KEY] = self.store.execute(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
             " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -137,7 +139,7 @@ class JournalMiddleware:
                 clip(where.local_path, URL_LIMIT), where.route,
                 json.dumps(fired) if fired else None,
             ),
-        )
+        ).lastrowid
         self._count += 1
         if self._count % 1000 == 0:
             self.store.execute(
