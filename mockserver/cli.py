@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from typing import Any
 
 import click
 import uvicorn
@@ -110,8 +111,12 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
 @click.option("--public-url",
               help="The proxy's URL as the provider reaches it, for webhook relays"
                    " (default: the URL the app used).")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False),
+              help="Save every exchange here as a cassette (keys, signatures and tokens"
+                   " redacted), for `mockserver serve --replay`.")
 def proxy(provider: str, upstream: str, host: str, port: int, state_path: str,
-          junit_path: str | None, markdown_path: str | None, public_url: str | None) -> None:
+          junit_path: str | None, markdown_path: str | None, public_url: str | None,
+          record_dir: str | None) -> None:
     """Stand between your app and the real provider: forward every request, check requests,
     responses, webhooks and audio against the spec, and report each violation by name."""
     from mockserver.proxy.app import create_proxy_app
@@ -124,8 +129,14 @@ def proxy(provider: str, upstream: str, host: str, port: int, state_path: str,
     except ValueError as exc:
         sock.close()
         raise click.ClickException(str(exc)) from None
-    app = proxy_app  # the place where --record wraps the proxy app
+    app: Any = proxy_app
+    if record_dir is not None:
+        from mockserver.recording.recorder import Recorder
+        app = Recorder(proxy_app, record_dir, proxy_app.locate,
+                       sensitive_headers=PROVIDERS[provider].sensitive_headers)
     click.echo(f"{provider:<12} http://{host}:{port}{proxy_app.base}/  ->  {upstream}")
+    if record_dir is not None:
+        click.echo(f"{'recording':<12} {record_dir}  (replay: mockserver serve --replay {record_dir})")
     click.echo(f"{'violations':<12} http://{host}:{port}/_mock/violations")
     click.echo(f"state: {state_path}   (keys pass through and are never stored)")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))

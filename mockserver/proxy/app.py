@@ -126,9 +126,9 @@ class ProxyApp:
     def locate(self, method: str, path: str) -> Location:
         """Where a request landed, for the journal."""
         name = self.state.provider.name
-        if path.startswith(UPSTREAM_PREFIX + "/"):
-            return Location(name, path, None)
         local = self.local_path(path)
+        if local.startswith(UPSTREAM_PREFIX + "/"):
+            return Location(name, local, None)
         found = self.index.find(method, local)
         return Location(name, local, found[0] if found else None)
 
@@ -142,7 +142,7 @@ class ProxyApp:
             path = url[len(upstream.origin):]
             if path.startswith(upstream.base_path + "/"):
                 return origin + self.base + path[len(upstream.base_path):]
-            return origin + UPSTREAM_PREFIX + path
+            return origin + self.base + UPSTREAM_PREFIX + path
         return move
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -154,12 +154,12 @@ class ProxyApp:
         lower = {k.lower(): v for k, v in headers}
         origin = state.origin(scope)
         findings: list[Finding] = []
-        local: str | None = None
-        if path.startswith(UPSTREAM_PREFIX + "/"):
-            target, operation, sent = state.upstream.origin + path[len(UPSTREAM_PREFIX):], \
+        local: str | None = self.local_path(path)
+        if local.startswith(UPSTREAM_PREFIX + "/"):
+            target, operation, sent = state.upstream.origin + local[len(UPSTREAM_PREFIX):], \
                 f"{method} {UPSTREAM_FILE}", body
+            local = None
         else:
-            local = self.local_path(path)
             findings = self.checker.check(method, local, query, lower, body)
             found = self.index.find(method, local)
             operation = f"{method} {found[0] if found else local}"

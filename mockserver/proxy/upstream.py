@@ -19,7 +19,9 @@ DECODED = frozenset({"content-encoding"})
 """Response headers dropped on the way back: httpx hands over the body decoded."""
 UPSTREAM_PREFIX = "/_upstream"
 """Where the proxy serves an upstream URL outside the provider's base path (the bundled
-mock's signed files at ``/_mock/files/...``): ``/_upstream/<path on the upstream>``."""
+mock's signed files at ``/_mock/files/...``): ``<base>/_upstream/<path on the upstream>``,
+below the provider's base so that the journal, the recorder and a replaying server file it
+with the provider."""
 UPSTREAM_FILE = f"{UPSTREAM_PREFIX}/{{path}}"
 """The operation name of such a download in reports."""
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)

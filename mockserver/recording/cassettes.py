@@ -42,6 +42,9 @@ BASE = "{mockserver:base}"
 """Stands for the recording origin + the provider's base path in stored text."""
 BINARY_MEDIA = ("audio/", "image/", "video/", "application/octet-stream")
 """Content types whose bodies are stored as files, whatever their bytes."""
+UNMATCHED_FIELDS = frozenset({"idempotency_key", "idempotencykey"})
+"""Body members a replayed request is not matched on (names compared in lower case): an
+app makes a new idempotency key for every request, so a recorded one never comes again."""
 NO_PROVIDER = "_none"
 NO_JOB = "_"
 
@@ -63,13 +66,21 @@ class Body:
         """The body as a replayed request is matched: JSON with sorted keys (forms too),
         the text, or a file's digest."""
         if self.kind in ("json", "form"):
-            return json.dumps(self.value, sort_keys=True)
+            return json.dumps(matched_fields(self.value), sort_keys=True)
         if self.kind == "text":
             return str(self.value)
         return "sha256:" + hashlib.sha256(self.data).hexdigest() if self.data else ""
 
 
 NO_BODY = Body("text", "")
+
+
+def matched_fields(value: Any) -> Any:
+    """A JSON or form body without the members replay does not match on."""
+    if not isinstance(value, dict):
+        return value
+    return {name: member for name, member in value.items()
+            if name.lower() not in UNMATCHED_FIELDS}
 
 
 def is_binary(content_type: str, raw: bytes) -> bool:
@@ -109,10 +120,14 @@ def response_body(content_type: str, raw: bytes, stored: Callable[[str], str]) -
 
 
 def placeholders(origin: str, base: str) -> Callable[[str], str]:
-    """Text -> text with ``origin + base`` written ``BASE`` and ``origin`` written ``ORIGIN``."""
+    """Text -> text with ``origin + base`` written ``BASE`` and ``origin`` written ``ORIGIN``.
+    A provider served at the root (``base`` empty: ``serve --provider``, the proxy) owns
+    every path there but the mock's own ``/_mock/``, so those URLs are written ``BASE``
+    too: a replaying server that serves it under a prefix puts the prefix back."""
+    at_root = re.compile(re.escape(origin) + r"(?=/(?!_mock/))")
+
     def stored(text: str) -> str:
-        if base:
-            text = text.replace(origin + base, BASE)
+        text = text.replace(origin + base, BASE) if base else at_root.sub(BASE, text)
         return text.replace(origin, ORIGIN)
     return stored
 

@@ -38,6 +38,7 @@ from mockserver.recording.cassettes import (
     Body,
     Exchange,
     base_of,
+    matched_fields,
     placeholders,
     request_body,
     substituted,
@@ -81,12 +82,13 @@ def key_of(exchange: Exchange) -> Key:
 def differences(recorded: Exchange, incoming: Incoming) -> list[Difference]:
     """How ``incoming`` differs from a recorded request (redacted values are not compared)."""
     body = recorded.request_body
-    fields = body.value if body.kind in ("json", "form") and isinstance(body.value, dict) else {}
+    fields = matched_fields(body.value) if body.kind in ("json", "form") and isinstance(
+        body.value, dict) else {}
     pattern = RequestPattern(
         provider=recorded.provider, method=recorded.method, path=recorded.path,
         body={name: {"equals": value} if isinstance(value, (dict, list)) else value
               for name, value in fields.items() if value != MARKER})
-    sent = incoming.body.value if incoming.body.kind in ("json", "form") else None
+    sent = matched_fields(incoming.body.value) if incoming.body.kind in ("json", "form") else None
     found = pattern.differences(RequestFacts(incoming.provider, incoming.method, incoming.path,
                                              incoming.route, {}, sent))
     if isinstance(sent, dict):

@@ -96,7 +96,8 @@ def test_each_injected_violation_is_named_with_its_request(tmp_path: Path) -> No
             assert name in entry["violations"]
             assert KEY not in request["curl"]
             assert name == "audio_wrong_length" or "$API_KEY" in request["curl"]
-        assert found["audio_wrong_length"][0]["request"]["path"].startswith("/_upstream/_mock/files/")
+        assert found["audio_wrong_length"][0]["request"]["path"].startswith(
+            "/api/public/_upstream/_mock/files/")
         assert "1.000 s decoded" in found["audio_wrong_length"][0]["actual"]
         dropped = {v["operation"]: v for v in found["field_dropped"]}
         assert set(dropped) == {"GET /v1/byId", "webhook of POST /v1/sound_generator"}
