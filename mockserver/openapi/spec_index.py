@@ -30,6 +30,7 @@ class SpecIndex:
         self.spec = spec
         """The spec the index was built from (its ``$ref`` are not resolved)."""
         self._default_security = spec.get("security")
+        self._validators: dict[int, tuple[dict[str, Any], Draft4ResponseValidator]] = {}
         self.templates: list[str] = sorted(spec.get("paths") or {})
         """The spec's path templates (below the base path), sorted."""
         self._paths: list[tuple[re.Pattern[str], str, dict[str, dict[str, Any]]]] = []
@@ -88,9 +89,17 @@ class SpecIndex:
 
     def response_validator(self, schema: dict[str, Any]) -> Draft4ResponseValidator:
         """A validator for a response body: Draft 4 plus OpenAPI's ``nullable`` (connexion's
-        response validator), resolving the spec's components."""
-        return Draft4ResponseValidator(with_components(self.spec, schema),
-                                       format_checker=Draft4Validator.FORMAT_CHECKER)
+        response validator), resolving the spec's components; built once per schema."""
+        # keyed by identity: the spec's schemas are never mutated, and the cache holds the
+        # schema itself, so its id is not reused while the entry lives
+        found = self._validators.get(id(schema))
+        if found is None:
+            found = (schema, Draft4ResponseValidator(with_components(self.spec, schema),
+                                                     format_checker=Draft4Validator.FORMAT_CHECKER))
+            if len(self._validators) >= 1024:  # a spec has far fewer; fresh dicts passed in
+                self._validators.clear()
+            self._validators[id(schema)] = found
+        return found[1]
 
 
 @cache

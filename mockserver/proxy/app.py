@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
@@ -31,13 +30,13 @@ from mockserver.providers import Provider
 from mockserver.proxy.admin import VIOLATIONS_HEADER, proxy_admin_app
 from mockserver.proxy.audio import AudioClaims, check_length, rewrite_urls
 from mockserver.proxy.request_checks import RequestChecker
-from mockserver.proxy.summary import Summary, proxy_report
+from mockserver.proxy.summary import Summary, operation_of, proxy_report
 from mockserver.proxy.upstream import (
     DECODED,
     HOP_BY_HOP,
-    UPSTREAM_FILE,
     UPSTREAM_PREFIX,
     Upstream,
+    UpstreamUnreachable,
     passing_headers,
 )
 from mockserver.proxy.violations import Seen, Violations, curl_for
@@ -154,28 +153,26 @@ class ProxyApp:
         lower = {k.lower(): v for k, v in headers}
         origin = state.origin(scope)
         findings: list[Finding] = []
-        local: str | None = self.local_path(path)
-        if local.startswith(UPSTREAM_PREFIX + "/"):
-            target, operation, sent = state.upstream.origin + local[len(UPSTREAM_PREFIX):], \
-                f"{method} {UPSTREAM_FILE}", body
+        where = self.locate(method, path)
+        operation = operation_of(method, where.route, where.local_path)
+        local: str | None = where.local_path
+        if where.local_path.startswith(UPSTREAM_PREFIX + "/"):
+            target, sent = state.upstream.origin + where.local_path[len(UPSTREAM_PREFIX):], body
             local = None
         else:
-            findings = self.checker.check(method, local, query, lower, body)
-            found = self.index.find(method, local)
-            operation = f"{method} {found[0] if found else local}"
-            target = state.upstream.url + local
+            findings = self.checker.check(method, where.local_path, query, lower, body)
+            target = state.upstream.url + where.local_path
             sent = state.relays.swap(lower.get("content-type", ""), body, origin, operation)
         try:
             response = await state.upstream.send(method, target, query, passing_headers(headers),
                                                  sent)
-        except httpx.TransportError as exc:
-            error = ApiError(502, f"the upstream {state.upstream.url} did not answer:"
-                                  f" {type(exc).__name__} {exc}".rstrip(),
+        except UpstreamUnreachable as exc:
+            error = ApiError(502, f"the upstream {state.upstream.url} did not answer: {exc}",
                              headers={VIOLATIONS_HEADER: "0"})
             await send_error(send, state.provider.errors, error)
             return
         content = response.content
-        content_type = response.headers.get("content-type", "")
+        content_type = response.header("content-type")
         data = None
         if "json" in content_type:
             try:
@@ -190,7 +187,7 @@ class ProxyApp:
         claim = state.claims.get(path) if response.status_code == 200 else None
         if claim is not None:
             findings += await asyncio.to_thread(check_length, content, *claim)
-        out = passing_headers(response.headers.multi_items(), HOP_BY_HOP | DECODED)
+        out = passing_headers(response.headers, HOP_BY_HOP | DECODED)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out]
         raw += [(b"content-length", str(len(content)).encode()),
                 (VIOLATIONS_HEADER.lower().encode(), str(len(findings)).encode())]
