@@ -28,7 +28,7 @@ from mockserver.http.origins import origin_of
 from mockserver.openapi.spec_index import index_for
 from mockserver.providers import Provider
 from mockserver.proxy.admin import VIOLATIONS_HEADER, proxy_admin_app
-from mockserver.proxy.audio import AudioClaims, check_length, rewrite_urls
+from mockserver.proxy.audio import AudioClaims, check_length, inline_audio, rewrite_urls
 from mockserver.proxy.request_checks import RequestChecker
 from mockserver.proxy.summary import Summary, operation_of, proxy_report
 from mockserver.proxy.upstream import (
@@ -187,6 +187,8 @@ class ProxyApp:
         claim = state.claims.get(path) if response.status_code == 200 else None
         if claim is not None:
             findings += await asyncio.to_thread(check_length, content, *claim)
+        for audio, seconds in inline_audio(data) if response.status_code == 200 else ():
+            findings += await asyncio.to_thread(check_length, audio, seconds, operation)
         out = passing_headers(response.headers, HOP_BY_HOP | DECODED)
         raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out]
         raw += [(b"content-length", str(len(content)).encode()),

@@ -4,14 +4,18 @@ claims beside it; a download is decoded and its length compared with that claim.
 
 A claim is a number in the same JSON object as the URL, under one of ``DURATION_FIELDS``
 (MusicGPT's ``conversion_duration``, Soundpiece's and Music Gen AI's ``duration``, Muzaic's
-``audioDuration``). A mismatch beyond ``TOLERANCE`` is ``audio_wrong_length``; audio that does
-not decode is ``audio_undecodable`` (the contract suite's names).
+``audioDuration``). Audio sent inline (Muzaic's soundtrack: a base64 MP3 beside its
+``duration``) is checked the same way. A mismatch beyond ``TOLERANCE`` is
+``audio_wrong_length``; audio that does not decode is ``audio_undecodable`` (the contract
+suite's names).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +77,32 @@ def rewrite_urls(data: Any, move: Callable[[str], str | None], claims: AudioClai
             else:
                 changed = rewrite_urls(value, move, claims, said_by) or changed
     return changed
+
+
+INLINE_MINIMUM = 256
+"""Characters of base64 below which a string is not taken for inline audio."""
+AUDIO_MAGIC = (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"RIFF", b"fLaC", b"OggS")
+"""How MP3 (tagged or a bare frame), WAV, FLAC and Ogg files start."""
+
+
+def inline_audio(data: Any) -> Iterator[tuple[bytes, float]]:
+    """(audio bytes, claimed seconds) for every base64 audio string in ``data`` that sits
+    beside a duration (e.g. Muzaic's soundtrack ``{"mp3": "<base64>", "duration": 12.5}``)."""
+    if isinstance(data, dict):
+        seconds = next((data[f] for f in DURATION_FIELDS if _is_number(data.get(f))), None)
+        for value in data.values():
+            if isinstance(value, str) and seconds is not None and len(value) >= INLINE_MINIMUM:
+                try:
+                    raw = base64.b64decode(value, validate=True)
+                except (binascii.Error, ValueError):
+                    continue
+                if raw.startswith(AUDIO_MAGIC):
+                    yield raw, float(seconds)
+            elif isinstance(value, (dict, list)):
+                yield from inline_audio(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from inline_audio(value)
 
 
 def _is_number(value: Any) -> bool:

@@ -157,3 +157,24 @@ def test_the_proxy_command_explains_itself() -> None:
                            capture_output=True, text=True, timeout=60, check=True).stdout
     for option in ("--upstream", "--port", "--junit", "--markdown", "--state"):
         assert option in shown
+
+
+def longer_soundtrack(method: str, path: str, data: Any) -> None:
+    """Muzaic's soundtrack claims 3 s more than its inline MP3 holds."""
+    if path.endswith("/soundtrack") and isinstance(data, dict) and "audioDuration" in data:
+        data["audioDuration"] += 3
+
+
+def test_inline_audio_is_checked_against_its_claimed_length() -> None:
+    auth = {"MuzaicAPI-Secret-Key": KEY}
+    regions = {"regions": [{"time": 0, "duration": 2, "tags": [11]}]}
+    with MockServer(mock_settings()) as mock, \
+            LocalServer(broken_upstream(mock.url, json_break(longer_soundtrack))) as broken, \
+            proxy("muzaic", broken.url + "/muzaic") as proxied, \
+            httpx.Client(base_url=proxied.base_url, timeout=60) as api:
+        answer = api.post("/soundtrack", headers=auth, json=regions)
+        assert answer.status_code == 200 and answer.headers["X-Mock-Violations"] == "1"
+        (violation,) = proxied.violations()
+    assert violation["name"] == "audio_wrong_length"
+    assert violation["operation"] == "POST /soundtrack"
+    assert "5.000 s" in violation["expected"] and "2.0" in violation["actual"]
