@@ -114,18 +114,28 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
 @click.option("--record", "record_dir", type=click.Path(file_okay=False),
               help="Save every exchange here as a cassette (keys, signatures and tokens"
                    " redacted), for `mockserver serve --replay`.")
+@click.option("--admin-token", envvar="MOCKSERVER_ADMIN_TOKEN",
+              help="Token the proxy's /_mock (journal, violations) requires; default: none on"
+                   " loopback, a random one (printed) on any other --host. The webhook relays"
+                   " stay open.")
 def proxy(provider: str, upstream: str, host: str, port: int, state_path: str,
           junit_path: str | None, markdown_path: str | None, public_url: str | None,
-          record_dir: str | None) -> None:
+          record_dir: str | None, admin_token: str | None) -> None:
     """Stand between your app and the real provider: forward every request, check requests,
     responses, webhooks and audio against the spec, and report each violation by name."""
+    from mockserver.http.admin_access import AdminAccess
     from mockserver.proxy.app import create_proxy_app
 
+    settings = Settings(host=host, admin_token=admin_token)
+    try:
+        access = AdminAccess.for_settings(settings)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     sock = listening_socket(host, port)
     port = sock.getsockname()[1]
     try:
         proxy_app = create_proxy_app(PROVIDERS[provider], upstream, state_path, junit_path,
-                                     markdown_path, public_url, echo=click.echo)
+                                     markdown_path, public_url, echo=click.echo, access=access)
     except ValueError as exc:
         sock.close()
         raise click.ClickException(str(exc)) from None
@@ -139,6 +149,7 @@ def proxy(provider: str, upstream: str, host: str, port: int, state_path: str,
         click.echo(f"{'recording':<12} {record_dir}  (replay: mockserver serve --replay {record_dir})")
     click.echo(f"{'violations':<12} http://{host}:{port}/_mock/violations")
     click.echo(f"state: {state_path}   (keys pass through and are never stored)")
+    click.echo(admin_line(settings, access.token))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     server.run(sockets=[sock])
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from mockserver.proxy.app import ProxyState
 
 VIOLATIONS_HEADER = "X-Mock-Violations"
+RELAY_PREFIX = "/_mock/relay/"
+"""Where the provider posts webhooks: open, as the provider cannot send the admin token."""
 
 
 def _limit(request: Request, default: int) -> int:

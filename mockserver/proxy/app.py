@@ -21,13 +21,14 @@ from starlette.types import Receive, Scope, Send
 from mockserver.contracts.schema import Finding, check_response
 from mockserver.core.clock import Clock
 from mockserver.core.store import Store
+from mockserver.http.admin_access import AdminAccess, AdminGuard
 from mockserver.http.app import server_path
 from mockserver.http.errors import ApiError, send_error
 from mockserver.http.journal import JOURNAL_ID_KEY, JournalMiddleware, Location
 from mockserver.http.origins import origin_of
 from mockserver.openapi.spec_index import index_for
 from mockserver.providers import Provider
-from mockserver.proxy.admin import VIOLATIONS_HEADER, proxy_admin_app
+from mockserver.proxy.admin import RELAY_PREFIX, VIOLATIONS_HEADER, proxy_admin_app
 from mockserver.proxy.audio import AudioClaims, check_length, inline_audio, rewrite_urls
 from mockserver.proxy.request_checks import RequestChecker
 from mockserver.proxy.summary import Summary, operation_of, proxy_report
@@ -70,10 +71,15 @@ class ProxyState:
                         scope.get("query_string", b""), headers, body, self.store.keys.label)
 
 
+LOOPBACK_OPEN = AdminAccess(None, "127.0.0.1")
+"""The admin policy of a proxy on loopback without a token (tests, the default)."""
+
+
 class ProxyApp:
     """The proxy as one ASGI app (``/_mock/...``: its own controls and webhook relays)."""
 
-    def __init__(self, state: ProxyState, summary: Summary) -> None:
+    def __init__(self, state: ProxyState, summary: Summary,
+                 access: AdminAccess = LOOPBACK_OPEN) -> None:
         self.state = state
         self.summary = summary
         spec_name = state.provider.spec
@@ -86,12 +92,18 @@ class ProxyApp:
         self.forwarding = JournalMiddleware(self._forward, state.store, state.clock, self.locate,
                                             set(state.provider.sensitive_headers))
         self.admin = proxy_admin_app(state)
+        self.access = access
+        """Who may read ``/_mock`` (the mock's policy); the relays stay open: the provider,
+        not the user, calls them."""
+        self.guarded_admin = AdminGuard(self.admin, access)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-        elif scope["type"] == "http" and scope["path"].startswith("/_mock/"):
+        elif scope["type"] == "http" and scope["path"].startswith(RELAY_PREFIX):
             await self.admin(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith("/_mock/"):
+            await self.guarded_admin(scope, receive, send)
         elif scope["type"] == "http":
             await self.forwarding(scope, receive, send)
         else:  # the proxy does not relay websockets
@@ -217,9 +229,11 @@ async def read_body(receive: Receive) -> bytes:
 
 def create_proxy_app(provider: Provider, upstream_url: str, state_path: str = ":memory:",
                      junit: str | None = None, markdown: str | None = None,
-                     public_url: str | None = None, echo: Any = print) -> ProxyApp:
+                     public_url: str | None = None, echo: Any = print,
+                     access: AdminAccess = LOOPBACK_OPEN) -> ProxyApp:
     """The proxy for ``provider`` in front of ``upstream_url`` (the provider's base URL, with
-    its spec's server path); the summary goes to ``echo`` and the files named when it stops."""
+    its spec's server path); the summary goes to ``echo`` and the files named when it stops;
+    ``/_mock`` (but the relays) under the admin ``access`` policy, as the mock's."""
     store = Store(state_path)
     clock = Clock("real")
     index = index_for(provider.spec)
@@ -228,4 +242,4 @@ def create_proxy_app(provider: Provider, upstream_url: str, state_path: str = ":
         violations=Violations(store, clock), relays=Relays(store, callback_fields(index.spec)),
         webhooks=WebhookCheck(index, webhook_operations(provider.spec)), public_url=public_url)
     return ProxyApp(state, Summary(echo=echo, junit=junit, markdown=markdown,
-                                   upstream=state.upstream.url))
+                                   upstream=state.upstream.url), access)

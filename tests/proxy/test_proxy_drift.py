@@ -178,3 +178,20 @@ def test_inline_audio_is_checked_against_its_claimed_length() -> None:
     assert violation["name"] == "audio_wrong_length"
     assert violation["operation"] == "POST /soundtrack"
     assert "5.000 s" in violation["expected"] and "2.0" in violation["actual"]
+
+
+def test_the_proxys_journal_needs_the_admin_token_but_its_relays_do_not() -> None:
+    from mockserver.http.admin_access import AdminAccess
+    from mockserver.providers import PROVIDERS
+    from mockserver.proxy.app import create_proxy_app
+
+    app = create_proxy_app(PROVIDERS["musicgpt"], "http://127.0.0.1:9/api/public",
+                           echo=lambda _line: None, access=AdminAccess("s3cret", "0.0.0.0"))
+    with LocalServer(app) as server:
+        refused = httpx.get(server.url + "/_mock/violations")
+        allowed = httpx.get(server.url + "/_mock/violations",
+                            headers={"Authorization": "Bearer s3cret"})
+        relay = httpx.post(server.url + "/_mock/relay/1", json={})  # no token: the provider's
+    assert refused.status_code == 401 and "admin token" in refused.json()["error"]
+    assert allowed.status_code == 200
+    assert relay.status_code == 404 and "no relay 1" in relay.json()["error"]
