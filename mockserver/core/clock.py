@@ -46,6 +46,7 @@ class Clock:
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], object]] = []
         self._watch = (marks or ChangeMarks()).watch("clock")
+        self._shared = self._watch.shared  # read on every now(): one attribute, no call
         saved = store.get_meta(_OFFSET_KEY) if store else None
         self._offset = float(saved) if saved else 0.0
         self._manual_now = time.time()
@@ -68,7 +69,8 @@ class Clock:
 
     def now(self) -> float:
         """Seconds since the epoch, as the mock sees them."""
-        self._watch.refresh(self._reload)
+        if self._shared:
+            self._watch.refresh(self._reload)
         with self._lock:
             if self.mode == "manual":
                 return self._manual_now
@@ -78,7 +80,7 @@ class Clock:
         """Move time forward by ``seconds`` (>= 0) in any mode; returns the new time."""
         if not seconds >= 0:
             raise ValueError("the clock only moves forward")
-        if self._watch.shared:
+        if self._shared:
             self._advance_shared(seconds)
         else:
             with self._lock:

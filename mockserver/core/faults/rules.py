@@ -229,7 +229,8 @@ class FaultRules:
 
     def _rules(self) -> tuple[FaultRule, ...]:
         """The stored rules, reloaded when another worker changed them."""
-        self._watch.refresh(self._reload)
+        if self.marks.enabled:
+            self._watch.refresh(self._reload)
         return self._active
 
     @property
