@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -63,13 +65,19 @@ def main(ctx: click.Context) -> None:
 @click.option("--replay-strict", is_flag=True,
               help="With --replay: answer an unrecorded request with 501 naming the nearest"
                    " recorded one, instead of synthesizing it.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Serve with this many processes on the one port, sharing the --state file.")
 def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, seed: int,
           api_keys: tuple[str, ...], config_path: str | None, clock_mode: str,
           speed: float, admin_token: str | None, replay: str | None,
-          replay_strict: bool) -> None:
+          replay_strict: bool, workers: int) -> None:
     """Start the mock server."""
     if replay_strict and replay is None:
         raise click.UsageError("--replay-strict needs --replay DIR")
+    if workers > 1 and state_path == ":memory:":
+        raise click.UsageError("--workers shares state through the --state file; :memory:"
+                               " cannot be shared between processes: give a file (or the"
+                               f" default {DEFAULT_STATE_PATH})")
     sock = listening_socket(host, port)
     port = sock.getsockname()[1]
     config = load_config(config_path)
@@ -77,7 +85,7 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
         host=host, port=port, providers=providers, state_path=state_path,
         seed=int(config.get("seed", seed)) if seed == 0 else seed,
         api_keys=api_keys, config=config, clock=clock_mode, speed=speed,
-        admin_token=admin_token, replay=replay, replay_strict=replay_strict,
+        admin_token=admin_token, replay=replay, replay_strict=replay_strict, workers=workers,
     )
     try:
         app = create_app(settings)
@@ -91,6 +99,13 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
     if replay is not None:
         click.echo(f"replaying: {replay}{' (strict: unrecorded requests get 501)' if replay_strict else ''}")
     click.echo(admin_line(settings, app.admin_token))
+    if workers > 1:
+        from mockserver.prefork import run_workers
+
+        click.echo(f"workers: {workers} (one port, state shared through {state_path})")
+        app.services.store.close()  # checked and migrated here; each worker opens its own
+        # a generated admin token is generated once, for every worker
+        sys.exit(run_workers(replace(settings, admin_token=app.admin_token), sock, workers))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     server.run(sockets=[sock])
 

@@ -8,6 +8,10 @@ Modes (``--clock``):
 - ``instant``: wall-clock time; jobs are terminal as soon as they are submitted.
 - ``manual``: time stands still until ``advance`` moves it (``POST /_mock/clock/advance``);
   it starts at the wall-clock time of the first run and survives restarts.
+
+With several workers (``serve --workers N``) the reading is in the store: ``advance`` moves it
+there in one transaction and bumps the ``clock`` mark; the other workers reload it on their
+next read (``marks``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from mockserver.core.marks import ChangeMarks
 from mockserver.core.store import Store
 
 MODES = ("real", "instant", "manual")
@@ -29,7 +34,8 @@ _OFFSET_KEY = "clock.offset"
 class Clock:
     """The mock's time, in seconds since the epoch."""
 
-    def __init__(self, mode: str = "real", speed: float = 1.0, store: Store | None = None) -> None:
+    def __init__(self, mode: str = "real", speed: float = 1.0, store: Store | None = None,
+                 marks: ChangeMarks | None = None) -> None:
         if mode not in MODES:
             raise ValueError(f"clock mode must be one of {', '.join(MODES)}, not {mode!r}")
         if speed <= 0:
@@ -39,18 +45,32 @@ class Clock:
         self._store = store
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], object]] = []
+        self._watch = (marks or ChangeMarks()).watch("clock")
+        self._shared = self._watch.shared  # read on every now(): one attribute, no call
         saved = store.get_meta(_OFFSET_KEY) if store else None
         self._offset = float(saved) if saved else 0.0
         self._manual_now = time.time()
         if mode == "manual" and store is not None:
-            saved = store.get_meta(_MANUAL_KEY)
-            if saved is None:
-                store.set_meta(_MANUAL_KEY, repr(self._manual_now))
-            else:
-                self._manual_now = float(saved)
+            # the first of several workers starting at once sets it; the others read it
+            store.execute("INSERT INTO meta (key, value) VALUES (?, ?)"
+                          " ON CONFLICT(key) DO NOTHING", (_MANUAL_KEY, repr(self._manual_now)))
+            self._manual_now = float(store.get_meta(_MANUAL_KEY) or self._manual_now)
+
+    def _reload(self) -> None:
+        """Read the reading another worker stored. Both values only grow, so a reload that
+        finishes after a newer one changes nothing; a reset's missing rows change nothing."""
+        assert self._store is not None
+        manual, offset = self._store.get_meta(_MANUAL_KEY), self._store.get_meta(_OFFSET_KEY)
+        with self._lock:
+            if manual is not None:
+                self._manual_now = max(self._manual_now, float(manual))
+            if offset is not None:
+                self._offset = max(self._offset, float(offset))
 
     def now(self) -> float:
         """Seconds since the epoch, as the mock sees them."""
+        if self._shared:
+            self._watch.refresh(self._reload)
         with self._lock:
             if self.mode == "manual":
                 return self._manual_now
@@ -60,18 +80,42 @@ class Clock:
         """Move time forward by ``seconds`` (>= 0) in any mode; returns the new time."""
         if not seconds >= 0:
             raise ValueError("the clock only moves forward")
-        with self._lock:
-            if self.mode == "manual":
-                self._manual_now += seconds
-                key, value = _MANUAL_KEY, self._manual_now
-            else:
-                self._offset += seconds
-                key, value = _OFFSET_KEY, self._offset
-        if self._store is not None:
-            self._store.set_meta(key, repr(value))
+        if self._shared:
+            self._advance_shared(seconds)
+        else:
+            with self._lock:
+                if self.mode == "manual":
+                    self._manual_now += seconds
+                    key, value = _MANUAL_KEY, self._manual_now
+                else:
+                    self._offset += seconds
+                    key, value = _OFFSET_KEY, self._offset
+            if self._store is not None:
+                self._store.set_meta(key, repr(value))
         for listener in list(self._listeners):
             listener()
         return self.now()
+
+    def _advance_shared(self, seconds: float) -> None:
+        """Advance the stored reading in one transaction (workers advancing at once add up),
+        then tell the other workers."""
+        assert self._store is not None
+        self._watch.refresh(self._reload)
+        key = _MANUAL_KEY if self.mode == "manual" else _OFFSET_KEY
+        with self._store.transaction() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            with self._lock:
+                base = float(row[0]) if row else (
+                    self._manual_now if self.mode == "manual" else self._offset)
+            value = base + seconds
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key)"
+                         " DO UPDATE SET value = excluded.value", (key, repr(value)))
+        with self._lock:
+            if self.mode == "manual":
+                self._manual_now = max(self._manual_now, value)
+            else:
+                self._offset = max(self._offset, value)
+        self._watch.changed()
 
     def on_advance(self, listener: Callable[[], object]) -> None:
         """Call ``listener`` after every ``advance`` (the job engine ticks on it)."""

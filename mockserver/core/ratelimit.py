@@ -4,6 +4,9 @@ Memory stays bounded whatever the keys: a bucket is stored under a 16-byte diges
 name (a key may be kilobytes long), holds only the hits inside its window, is dropped once
 its newest hit has left the window (swept at most once per window of mock time, on the next
 hit), and at most ``max_buckets`` are kept (least recently hit dropped first).
+
+Buckets are per process: with ``serve --workers N`` each worker counts the requests it
+serves (README, "Several workers"); a reset on one worker empties them on every worker.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from mockserver.core.clock import Clock
+from mockserver.core.marks import ChangeMarks
 
 DEFAULT_MAX_BUCKETS = 100_000
 
@@ -61,7 +65,8 @@ def _digest(bucket: Hashable) -> bytes:
 class RateLimiter:
     """Counts requests per bucket in a sliding window of ``window`` seconds."""
 
-    def __init__(self, clock: Clock, max_buckets: int = DEFAULT_MAX_BUCKETS) -> None:
+    def __init__(self, clock: Clock, max_buckets: int = DEFAULT_MAX_BUCKETS,
+                 marks: ChangeMarks | None = None) -> None:
         if max_buckets < 1:
             raise ValueError("max_buckets must be at least 1")
         self.clock = clock
@@ -69,6 +74,7 @@ class RateLimiter:
         self._buckets: OrderedDict[bytes, _Bucket] = OrderedDict()
         self._lock = threading.Lock()
         self._next_sweep = -math.inf
+        self._resets = (marks or ChangeMarks()).watch("reset")
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -77,6 +83,7 @@ class RateLimiter:
         """Count one request; refused requests are not counted."""
         now = self.clock.now()
         name = _digest(bucket)
+        self._resets.refresh(self._clear)
         with self._lock:
             if now >= self._next_sweep:
                 self._sweep(now)
@@ -110,6 +117,10 @@ class RateLimiter:
         return len(idle)
 
     def reset(self) -> None:
-        """Forget every count."""
+        """Forget every count (on every worker)."""
+        self._clear()
+        self._resets.changed()
+
+    def _clear(self) -> None:
         with self._lock:
             self._buckets.clear()

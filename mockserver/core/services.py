@@ -18,11 +18,20 @@ from mockserver.core.jobs.outcomes import FailureRules
 from mockserver.core.jobs.submit import Jobs
 from mockserver.core.jobs.tasks import TaskStore
 from mockserver.core.jobs.webhooks import Webhooks
+from mockserver.core.lease import Lease, worker_id
+from mockserver.core.marks import ChangeMarks
 from mockserver.core.memory import MB, MemoryLimits, release_memory
 from mockserver.core.ratelimit import RateLimiter
 from mockserver.core.renders import RenderGate
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
+
+LEASE_SECONDS = 3.0
+"""How long the background loops' lease lasts unrenewed (a killed holder's loops move to
+another worker within this time)."""
+POLL_SECONDS = 0.1
+"""With several workers: how often the lease holder's loops look at the store for work the
+other workers queued (their wake-ups do not cross processes)."""
 
 
 @dataclass
@@ -52,14 +61,20 @@ class Services:
     live: LiveWork = field(default_factory=LiveWork)
     """Generations that last as long as a connection (websocket streams), for concurrency
     limits next to ``tasks.running``."""
+    lease: Lease | None = None
+    """With several workers: the lease that says which one runs the background loops."""
 
     @classmethod
-    def create(cls, settings: Settings) -> Services:
-        """Open the state file and build the shared pieces."""
+    def create(cls, settings: Settings, marks: ChangeMarks | None = None) -> Services:
+        """Open the state file and build the shared pieces. ``marks``: the change marks a
+        worker of ``serve --workers N`` shares with the others (none: a single process)."""
         limits = settings.memory_limits()
         configured_faults = settings.fault_rules()  # a bad rule stops the start before state opens
         store = Store(settings.state_path)
-        clock = Clock(settings.clock, settings.speed, store)
+        marks = marks or ChangeMarks()
+        clock = Clock(settings.clock, settings.speed, store, marks)
+        worker = worker_id()
+        poll = POLL_SECONDS if marks.enabled else None
         hooks = settings.webhook_config()
         webhooks = Webhooks(
             store, clock,
@@ -68,9 +83,10 @@ class Services:
             timeout_seconds=float(hooks.get("timeout_seconds", 10.0)),
             allow_public=bool(hooks.get("allow_public", False)),
             max_in_flight=limits.webhook_in_flight,
+            worker=worker, poll_seconds=poll, claim_seconds=LEASE_SECONDS,
         )
         tasks = TaskStore(store)
-        engine = JobEngine(tasks, clock, webhooks)
+        engine = JobEngine(tasks, clock, webhooks, poll)
         accounts = Accounts(store, settings, clock)
         idempotency = Idempotency(store)
         failures = FailureRules(store)
@@ -87,13 +103,14 @@ class Services:
             jobs=Jobs(store, clock, tasks, engine, idempotency, failures, accounts,
                       webhooks.targets, live, settings.seed),
             idempotency=idempotency,
-            rate_limits=RateLimiter(clock, limits.rate_limit_buckets),
+            rate_limits=RateLimiter(clock, limits.rate_limit_buckets, marks),
             failures=failures,
-            faults=FaultRules(store, settings.seed, configured_faults),
+            faults=FaultRules(store, settings.seed, configured_faults, marks),
             files=FileLinks(store, clock, settings.files_config().get("signing_key")),
             limits=limits,
             renders=RenderGate(limits.max_concurrent_renders),
             live=live,
+            lease=Lease(store, worker, LEASE_SECONDS) if marks.enabled else None,
         )
 
     def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
@@ -110,7 +127,14 @@ class Services:
         return self.audio_cache.get_or_create(key, make)
 
     async def run_background(self) -> None:
-        """The background loops: the job engine and the webhook sender (until cancelled)."""
+        """The background loops: the job engine and the webhook sender (until cancelled);
+        with several workers, only while this one holds the lease."""
+        if self.lease is None:
+            await self._loops()
+        else:
+            await self.lease.hold(self._loops)
+
+    async def _loops(self) -> None:
         await asyncio.gather(self.engine.run(), self.webhooks.run())
 
     @property

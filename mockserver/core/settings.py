@@ -85,6 +85,8 @@ class Settings:
     """A directory of cassettes whose recorded answers are replayed (``--replay``)."""
     replay_strict: bool = False
     """Answer requests the cassettes do not hold with 501 instead of synthesizing them."""
+    workers: int = 1
+    """Processes serving one port and sharing the state file (``serve --workers N``)."""
 
     def webhook_config(self) -> dict[str, Any]:
         """The ``webhooks`` section of the config file."""

@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 """
 
+LEASE_META = "lease.background"
+"""The ``meta`` row of the background loops' lease (``lease.py``)."""
+
 _ADDED_COLUMNS = {"journal": ("local_path TEXT", "route TEXT", "faults TEXT")}
 """Columns added after a table first shipped: a state file from before gets them on open."""
 
@@ -62,8 +65,9 @@ _ADDED_COLUMNS = {"journal": ("local_path TEXT", "route TEXT", "faults TEXT")}
 class Store:
     """A thread-safe wrapper around one SQLite connection."""
 
-    KEPT_ON_RESET = frozenset({SALT_META})
-    """``meta`` rows that ``reset`` keeps: without its salt, a file's digests match nothing."""
+    KEPT_ON_RESET = frozenset({SALT_META, LEASE_META})
+    """``meta`` rows that ``reset`` keeps: without its salt, a file's digests match nothing;
+    the lease stays with the worker that holds it."""
 
     def __init__(self, path: str) -> None:
         if path != ":memory:":

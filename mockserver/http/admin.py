@@ -1,9 +1,11 @@
 """The mock's own controls under ``/_mock``: health, reset, the request journal, verify,
-accounts, the clock, webhooks, failure rules and fault rules; and the 404 for a path under no
-provider, which lists the served base URLs. (Signed file downloads under ``/_mock/files``
-are ``downloads.py``.)"""
+accounts, the clock, webhooks, failure rules, fault rules and the workers (``--workers``);
+and the 404 for a path under no provider, which lists the served base URLs. (Signed file
+downloads under ``/_mock/files`` are ``downloads.py``.)"""
 
 from __future__ import annotations
+
+import os
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -52,6 +54,14 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
                 "time": services.clock.isoformat(),
             }
         )
+
+    async def workers(_request: Request) -> JSONResponse:
+        lease = services.lease
+        return JSONResponse({
+            "workers": services.settings.workers, "pid": os.getpid(),
+            "runs_background": lease is None or lease.held,
+            "lease": lease.describe() if lease is not None else None,
+        })
 
     async def reset(request: Request) -> JSONResponse:
         tables = services.store.reset()
@@ -126,6 +136,7 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
         routes=[
             Route("/_mock/health", health, methods=["GET"]),
             Route("/_mock/reset", reset, methods=["POST"]),
+            Route("/_mock/workers", workers, methods=["GET"]),
             Route("/_mock/journal", journal, methods=["GET"]),
             Route("/_mock/verify", verify, methods=["POST"]),
             Route("/_mock/accounts", accounts, methods=["GET"]),

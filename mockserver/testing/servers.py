@@ -139,6 +139,13 @@ class Hook:
         return json.loads(self.body)
 
 
+class _Listener(ThreadingHTTPServer):
+    """socketserver's default backlog (5) resets connections when a sender starts many
+    attempts at once (64 by default): the receiver would be the flaky part of a test."""
+
+    request_queue_size = 128
+
+
 @dataclass
 class Receiver:
     """A webhook receiver on 127.0.0.1 (port 0: any free port) that records every POST.
@@ -179,7 +186,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _Listener(("127.0.0.1", self.port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mockserver.core.faults.armed import JOB_ACTIONS, WEBHOOK_ACTIONS
+from mockserver.core.marks import ChangeMarks, Watch
 from mockserver.core.patterns import PATTERN_KEYS, RequestFacts, RequestPattern
 from mockserver.core.store import Store
 
@@ -211,24 +212,36 @@ class FaultRules:
     seed: int = 0
     configured: tuple[FaultRule, ...] = ()
     """Rules from the config file: installed at start and again after a reset."""
+    marks: ChangeMarks = field(default_factory=ChangeMarks)
+    """Shared with the other workers (``serve --workers N``): a rule added on one fires on all."""
     _active: tuple[FaultRule, ...] = field(default=(), init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _watch: Watch = field(init=False)
 
     def __post_init__(self) -> None:
+        self._watch = self.marks.watch("faults")
         self.store.migrate(SCHEMA_SQL)
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM fault_rules WHERE source = 'config'")
+        # a worker of several joins the rules the server stored before forking it
+        if not self.marks.enabled:
+            with self.store.transaction() as conn:
+                conn.execute("DELETE FROM fault_rules WHERE source = 'config'")
         self.reinstall()
+
+    def _rules(self) -> tuple[FaultRule, ...]:
+        """The stored rules, reloaded when another worker changed them."""
+        if self.marks.enabled:
+            self._watch.refresh(self._reload)
+        return self._active
 
     @property
     def active(self) -> bool:
         """Whether any rule is stored (the common no-rule path stops here)."""
-        return bool(self._active)
+        return bool(self._rules())
 
     @property
     def reads_body(self) -> bool:
         """Whether some rule matches on a body field (so the body must be parsed)."""
-        return any(rule.pattern.body for rule in self._active)
+        return any(rule.pattern.body for rule in self._rules())
 
     def reinstall(self) -> None:
         """Store the config's rules again (after a reset emptied the table) and reload."""
@@ -236,35 +249,41 @@ class FaultRules:
             if conn.execute("SELECT 1 FROM fault_rules WHERE source = 'config'").fetchone() is None:
                 conn.executemany("INSERT INTO fault_rules (rule, source) VALUES (?, 'config')",
                                  [(json.dumps(rule.as_json()),) for rule in self.configured])
-        self._reload()
+        self._saved()
 
     def _reload(self) -> None:
-        rows = self.store.all("SELECT id, rule, source FROM fault_rules ORDER BY id")
-        self._active = tuple(replace(FaultRule.from_json(json.loads(r["rule"]), r["source"]),
-                                     id=r["id"]) for r in rows)
+        with self._lock:  # reloads in turn: the last one read the newest rules
+            rows = self.store.all("SELECT id, rule, source FROM fault_rules ORDER BY id")
+            self._active = tuple(replace(FaultRule.from_json(json.loads(r["rule"]), r["source"]),
+                                         id=r["id"]) for r in rows)
+
+    def _saved(self) -> None:
+        """The table changed here: reload, and tell the other workers."""
+        self._reload()
+        self._watch.changed()
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Store ``rule``; it with its id."""
         cur = self.store.execute("INSERT INTO fault_rules (rule, source) VALUES (?, ?)",
                                  (json.dumps(rule.as_json()), rule.source))
-        self._reload()
+        self._saved()
         return replace(rule, id=int(cur.lastrowid or 0))
 
     def delete(self, rule: int) -> bool:
         """Remove one rule; False when there is no such rule."""
         gone = self.store.execute("DELETE FROM fault_rules WHERE id = ?", (rule,)).rowcount
-        self._reload()
+        self._saved()
         return bool(gone)
 
     def clear(self) -> int:
         """Remove every rule (the config's too, until the next reset); how many there were."""
         gone = self.store.execute("DELETE FROM fault_rules").rowcount
-        self._reload()
+        self._saved()
         return int(gone)
 
     def candidates(self, request: RequestFacts) -> list[FaultRule]:
         """The stored rules whose pattern ``request`` matches (nothing is counted)."""
-        return [rule for rule in self._active if rule.pattern.matches(request)]
+        return [rule for rule in self._rules() if rule.pattern.matches(request)]
 
     def fire(self, request: RequestFacts) -> list[Fired]:
         """Count ``request`` against every rule it matches and return the rules that fire on

@@ -7,6 +7,12 @@ Which URLs may be called is ``targets.TargetPolicy``'s to say, checked again bef
 attempt; an attempt that fails in any way is recorded with its reason and retried per policy,
 so no delivery stays pending after its attempts. A webhook fault armed when the task was
 submitted changes how its delivery is queued (``webhook_faults``); the record names the rule.
+
+One sender runs per server (with ``serve --workers N``, the worker holding the lease,
+``core/lease.py``). Before an attempt starts, its delivery is claimed in a transaction
+(``claimed_by``, ``claimed_until`` on the wall clock): a sender that lost the lease while
+stalled cannot send a delivery the new holder is sending; a claim left by a killed sender
+expires after the attempt's timeout and the lease's length, and the delivery is sent again.
 """
 
 from __future__ import annotations
@@ -49,11 +55,14 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     next_at REAL NOT NULL,
     created_at REAL NOT NULL,
     fault INTEGER,
-    held INTEGER NOT NULL DEFAULT 0
+    held INTEGER NOT NULL DEFAULT 0,
+    claimed_by TEXT,
+    claimed_until REAL
 );
 CREATE INDEX IF NOT EXISTS webhook_due ON webhook_deliveries (state, next_at);
 """
-ADDED_COLUMNS = {"webhook_deliveries": ("fault INTEGER", "held INTEGER NOT NULL DEFAULT 0")}
+ADDED_COLUMNS = {"webhook_deliveries": ("fault INTEGER", "held INTEGER NOT NULL DEFAULT 0",
+                                        "claimed_by TEXT", "claimed_until REAL")}
 """Columns a state file from before this one lacks (added when it is opened)."""
 
 PENDING, DELIVERED, DELIVERY_FAILED, BLOCKED = "pending", "delivered", "failed", "blocked"
@@ -105,7 +114,9 @@ class Webhooks:
 
     def __init__(self, store: Store, clock: Clock, *, max_attempts: int = 5,
                  backoff_seconds: float = 1.0, timeout_seconds: float = 10.0,
-                 allow_public: bool = False, max_in_flight: int = 64) -> None:
+                 allow_public: bool = False, max_in_flight: int = 64,
+                 worker: str = "", poll_seconds: float | None = None,
+                 claim_seconds: float = 0.0) -> None:
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
@@ -115,6 +126,13 @@ class Webhooks:
         """Which URLs may be called: providers check callback URLs with it at submission."""
         self.max_in_flight = max_in_flight
         """Attempts running at once; other due deliveries wait their turn in SQLite."""
+        self.worker = worker
+        """Who claims the deliveries this process sends."""
+        self.poll_seconds = poll_seconds
+        """With other workers: look at the queue at least this often (their enqueues and
+        clock advances do not wake this worker); None: a single worker."""
+        self.claim_seconds = claim_seconds
+        """How long a claim outlives the attempt's timeout (a killed sender's claim)."""
         self._in_flight: set[int] = set()
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = Wakeup()
@@ -166,6 +184,9 @@ class Webhooks:
         self._wake.bind()
         # No proxies from the environment and no redirects: the sender connects to the
         # host the target policy judged, and to no other.
+        if self.poll_seconds is None:  # the only sender: claims left by a killed run are void
+            self.store.execute("UPDATE webhook_deliveries SET claimed_by = NULL,"
+                               " claimed_until = NULL WHERE claimed_by IS NOT NULL")
         async with httpx.AsyncClient(timeout=self.timeout_seconds, trust_env=False,
                                      follow_redirects=False) as client:
             try:
@@ -181,7 +202,7 @@ class Webhooks:
                 await self._stop_attempts()
 
     def _start_due(self, client: httpx.AsyncClient) -> None:
-        for delivery in self._due():
+        for delivery in self._claim(self._due()):
             self._in_flight.add(delivery.id)
             task = asyncio.create_task(self._attempt(client, delivery))
             self._attempts.add(task)  # the loop only keeps weak references
@@ -199,9 +220,23 @@ class Webhooks:
             return []
         rows = self.store.all(
             "SELECT * FROM webhook_deliveries WHERE state = ? AND next_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until < ?)"
             f"{self._not_in_flight()} ORDER BY next_at, id LIMIT ?",
-            (PENDING, self.clock.now(), *self._in_flight, room))
+            (PENDING, self.clock.now(), time.time(), *self._in_flight, room))
         return [_delivery(row) for row in rows]
+
+    def _claim(self, due: builtins.list[Delivery]) -> builtins.list[Delivery]:
+        """The deliveries of ``due`` this sender claimed (no other sender claimed them
+        meanwhile), in one transaction."""
+        if not due:
+            return []
+        now = time.time()
+        until = now + self.timeout_seconds + self.claim_seconds
+        with self.store.transaction() as conn:
+            return [delivery for delivery in due if conn.execute(
+                "UPDATE webhook_deliveries SET claimed_by = ?, claimed_until = ? WHERE id = ?"
+                " AND state = ? AND (claimed_until IS NULL OR claimed_until < ?)",
+                (self.worker, until, delivery.id, PENDING, now)).rowcount == 1]
 
     def _not_in_flight(self) -> str:
         """SQL excluding the deliveries in flight (their ids are the parameters)."""
@@ -215,6 +250,11 @@ class Webhooks:
         for task in list(self._attempts):
             task.cancel()
         await asyncio.gather(*self._attempts, return_exceptions=True)
+        if self._in_flight:  # not sent: free for the next sender at once
+            ids = sorted(self._in_flight)
+            self.store.execute("UPDATE webhook_deliveries SET claimed_by = NULL, claimed_until"
+                               f" = NULL WHERE claimed_by = ? AND id IN ({','.join('?' * len(ids))})",
+                               (self.worker, *ids))
         self._in_flight.clear()
 
     async def _sleep_until_due(self) -> None:
@@ -224,7 +264,8 @@ class Webhooks:
         row = self.store.one(
             f"SELECT MIN(next_at) AS t FROM webhook_deliveries WHERE state = ?"
             f"{self._not_in_flight()}", (PENDING, *self._in_flight))
-        await self._wake.wait(self.clock.wait_seconds(row["t"] if row else None))
+        wait = self.clock.wait_seconds(row["t"] if row else None)
+        await self._wake.wait(wait if self.poll_seconds is None else min(wait, self.poll_seconds))
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         """One attempt; whatever goes wrong is recorded on the delivery, never raised."""
@@ -266,7 +307,7 @@ class Webhooks:
             next_at = self.clock.now() + self.backoff_seconds * 2 ** (len(attempts) - 1)
         with self.store.transaction() as conn:
             conn.execute("UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ?,"
-                         " held = 0 WHERE id = ?",
+                         " held = 0, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                          (state, json.dumps(attempts), next_at, delivery.id))
             if state == DELIVERED:  # out_of_order deliveries queued before this one: due now
                 conn.execute("UPDATE webhook_deliveries SET held = 0, next_at = MIN(next_at, ?)"
