@@ -77,7 +77,8 @@ class Figure:
 
     rate: float
     p50_ms: float
-    off: int  # answers of the wrong class (2xx expected and not, or the reverse) or errors
+    off: int  # answers of the wrong class (2xx expected and not, or the reverse), socket errors
+    # and wrk's timeouts (no answer within 2 s)
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ def compare(pairing: str, mock: Side, prism: Side, requests: list[Request], args
         print(f"{request.name:<26} mock {rate:7.0f} req/s p50 {p50:6.2f} ms | Prism {their_rate:7.0f}"
               f" req/s p50 {their_p50:6.2f} ms | ratio {ratio:4.2f}x"
               + (f" (bar {bar:g}x:{verdict})" if bar else "")
-              + (f"  [{off} unexpected answers]" if off else ""), flush=True)
+              + (f"  [{off} wrong answers, socket errors or timeouts]" if off else ""), flush=True)
         print("    pairs (req/s): mock " + ", ".join(f"{f.rate:.0f}" for f in ours)
               + "; Prism " + ", ".join(f"{f.rate:.0f}" for f in theirs), flush=True)
         rows.append(f"| {mock.label} vs {prism.label} | {request.name} | {rate:,.0f} | {their_rate:,.0f}"
