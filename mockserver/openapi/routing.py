@@ -31,17 +31,23 @@ def on_loop(handler: F) -> F:
 
 
 def bind(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """``handler`` as connexion should call it: a coroutine function when it is marked
-    ``on_loop``, and with its signature worked out once. connexion decorates the handler
+    """``handler`` as connexion should call it: a coroutine function when it is one or is
+    marked ``on_loop``, and with its signature worked out once. connexion decorates the handler
     again on every request and reads its signature each time; a ``__signature__`` makes
     that a lookup (there is deliberately no ``__wrapped__``, which connexion would follow
     back to the bare handler)."""
-    if getattr(handler, ON_LOOP, False):
-        async def called(*args: Any, **kwargs: Any) -> Any:
-            return handler(*args, **kwargs)
-    else:
-        def called(*args: Any, **kwargs: Any) -> Any:
-            return handler(*args, **kwargs)
+    async def awaited(*args: Any, **kwargs: Any) -> Any:
+        return await handler(*args, **kwargs)
+
+    async def on_the_loop(*args: Any, **kwargs: Any) -> Any:
+        return handler(*args, **kwargs)
+
+    def in_a_thread(*args: Any, **kwargs: Any) -> Any:
+        return handler(*args, **kwargs)
+
+    called: Callable[..., Any] = (
+        awaited if inspect.iscoroutinefunction(handler)
+        else on_the_loop if getattr(handler, ON_LOOP, False) else in_a_thread)
     called.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
     called.__name__ = getattr(handler, "__name__", called.__name__)
     called.__qualname__ = getattr(handler, "__qualname__", called.__qualname__)
