@@ -3,6 +3,11 @@
 By default any non-empty key is accepted and gets its own account on first use; a key list
 (``--api-key`` or the config file) limits the server to known keys. The table holds each key
 as its salted digest and a redacted label (``Store.keys``), never in clear.
+
+Accounts read on every request (the key check, ``GET /accountDetails``) come from memory:
+rows are kept as last read from the file, a charge drops its account's copy (the next read
+takes the committed row), and the whole copy is dropped when the file changed under it
+(another process committed, or a reset). The file stays the truth; balances stay exact.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from mockserver.core.settings import Settings
 from mockserver.core.store import Store
 
 DEFAULT_BALANCE = 1_000_000
+ACCOUNTS_KEPT = 1024
+"""Accounts kept in memory (all dropped at once when full: memory stays bounded)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,8 @@ class Accounts:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._kept: dict[tuple[str, str], Account] = {}
+        self._revision = (-1, -1)
 
     def is_known_key(self, provider: str, key: str) -> bool:
         """Whether ``key`` may be used with ``provider`` under the configured key policy."""
@@ -51,7 +60,20 @@ class Accounts:
 
     def get_or_create(self, provider: str, key: str) -> Account:
         """The account for a key, created (with the starting balance) on first use."""
-        return _account(self._ensure(provider, key))
+        digest = self._store.keys.digest(key)
+        revision = self._store.revision()
+        if revision != self._revision:
+            self._kept.clear()
+            self._revision = revision
+        kept = self._kept.get((provider, digest))
+        if kept is not None:
+            return kept
+        account = _account(self._ensure(provider, key))
+        if not self._store.in_transaction:  # an uncommitted row may yet be rolled back
+            if len(self._kept) >= ACCOUNTS_KEPT:
+                self._kept.clear()
+            self._kept[(provider, digest)] = account
+        return account
 
     def _ensure(self, provider: str, key: str) -> sqlite3.Row:
         digest = self._store.keys.digest(key)
@@ -72,6 +94,8 @@ class Accounts:
         """Take ``amount`` from the account, or raise ``InsufficientBalance`` if the balance
         does not cover it."""
         account = self._ensure(provider, key)
+        # dropped before and after: the charge may be rolled back with a larger transaction
+        self._kept.pop((provider, account["key_hash"]), None)
         with self._store.transaction() as conn:
             cur = conn.execute(
                 "UPDATE accounts SET balance = balance - ?, used = used + ?"
@@ -83,6 +107,7 @@ class Accounts:
                 assert now is not None  # the account exists; only its balance was short
                 balance = now["balance"]
                 raise InsufficientBalance(unit, amount, balance)
+        self._kept.pop((provider, account["key_hash"]), None)
         row = self._row(provider, account["key_hash"])
         assert row is not None
         return _account(row)

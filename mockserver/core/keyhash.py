@@ -25,6 +25,12 @@ CREDENTIAL_PARAM = re.compile(
 """Query parameter names that carry keys (``?token=``, ``?api_key=``, ``?key=``, ...)."""
 
 
+DIGESTS_KEPT = 1024
+"""Digests remembered per hasher (all forgotten at once when full)."""
+DIGEST_KEY_CHARS = 256
+"""Keys longer than this are hashed every time, never remembered."""
+
+
 class KeyHasher:
     """Digests and labels of API keys under one state file's random salt.
 
@@ -38,6 +44,7 @@ class KeyHasher:
 
     def __init__(self, salt: bytes) -> None:
         self._salt = salt
+        self._digests: dict[str, str] = {}
 
     @classmethod
     def new(cls) -> KeyHasher:
@@ -51,8 +58,18 @@ class KeyHasher:
 
     def digest(self, key: str) -> str:
         """What the state file stores for ``key`` (64 hex digits)."""
-        return hmac.new(self._salt, key.encode("utf-8", "surrogatepass"),
-                        hashlib.sha256).hexdigest()
+        known = self._digests.get(key)
+        if known is not None:
+            return known
+        digest = hmac.new(self._salt, key.encode("utf-8", "surrogatepass"),
+                          hashlib.sha256).hexdigest()
+        # the same few keys come on every request; a long key or a flood of distinct ones
+        # is not kept (memory stays bounded, see DIGESTS_KEPT)
+        if len(key) <= DIGEST_KEY_CHARS:
+            if len(self._digests) >= DIGESTS_KEPT:
+                self._digests.clear()
+            self._digests[key] = digest
+        return digest
 
     def label(self, key: str) -> str:
         """A short redacted form of ``key`` for display: a few leading characters (none for

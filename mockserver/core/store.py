@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mockserver.core.deferred import INTERVAL, Deferred, DeferredWrites
 from mockserver.core.key_migration import hash_clear_keys, is_legacy
 from mockserver.core.keyhash import SALT_META, KeyHasher
 
@@ -69,7 +70,7 @@ class Store:
     """``meta`` rows that ``reset`` keeps: without its salt, a file's digests match nothing;
     the lease stays with the worker that holds it."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, defer_interval: float = INTERVAL) -> None:
         if path != ":memory:":
             _create_private(Path(path))
         self.path = path
@@ -77,11 +78,15 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
+        self._owner = 0
+        """The thread whose transaction is open (when ``_depth`` > 0)."""
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self.migrate(_SHARED_SCHEMA, _ADDED_COLUMNS)
         self.keys = self._open_keys()
+        self._deferred = DeferredWrites(self.transaction, defer_interval)
+        self._resets = 0
 
     def _open_keys(self) -> KeyHasher:
         """The file's key hasher: its salt, created (and a legacy file's keys hashed) on the
@@ -129,6 +134,15 @@ class Store:
         with self.transaction() as conn:
             conn.executemany(sql, rows)
 
+    def defer(self, sql: str, params: Sequence[Any] = ()) -> Deferred:
+        """Queue a write no answer depends on (a journal row): written in a batch, off the
+        request path (``deferred``); a reader that must see it calls ``flush`` first."""
+        return self._deferred.add(sql, params)
+
+    def flush(self) -> None:
+        """Write the deferred statements now."""
+        self._deferred.flush()
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
         """Fetch the first row of a query, or None."""
         with self._lock:
@@ -156,6 +170,7 @@ class Store:
             outer = self._depth == 0
             if outer:
                 self._conn.execute("BEGIN IMMEDIATE")
+                self._owner = threading.get_ident()
             self._depth += 1
             try:
                 yield self._conn
@@ -167,6 +182,19 @@ class Store:
             self._depth -= 1
             if outer:
                 self._conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread's work is inside an open ``transaction`` (not yet committed)."""
+        return self._depth > 0 and self._owner == threading.get_ident()
+
+    def revision(self) -> tuple[int, int]:
+        """Changes when the file may have changed under a cache: another connection (process)
+        committed, or this store was reset. Two equal revisions: nothing changed but this
+        connection's own writes."""
+        with self._lock:
+            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            return int(version), self._resets
 
     def get_meta(self, key: str) -> str | None:
         """A value from the ``meta`` table (server-wide settings that survive restarts)."""
@@ -180,6 +208,7 @@ class Store:
 
     def reset(self) -> list[str]:
         """Empty every table (``meta`` keeps ``KEPT_ON_RESET``); the names of the tables."""
+        self.flush()  # rows queued before the reset are emptied by it, not written after it
         tables = self.tables()
         kept = sorted(self.KEPT_ON_RESET)
         with self.transaction() as conn:
@@ -191,6 +220,7 @@ class Store:
                     conn.execute(f'DELETE FROM "{table}"')
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
                 conn.execute("DELETE FROM sqlite_sequence")
+            self._resets += 1
         return tables
 
     def tables(self) -> list[str]:
@@ -199,7 +229,8 @@ class Store:
         return [r["name"] for r in rows]
 
     def close(self) -> None:
-        """Close the connection."""
+        """Write the deferred statements and close the connection."""
+        self._deferred.close()
         with self._lock:
             self._conn.close()
 

@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from urllib.parse import urlparse
 
 import connexion
+from connexion.jsonifier import Jsonifier
 from connexion.options import SwaggerUIOptions
 from starlette.routing import Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver.core import json_codec
 from mockserver.core.faults.rules import check_served
 from mockserver.core.services import Services
 from mockserver.core.settings import Settings
@@ -37,6 +39,9 @@ from mockserver.providers import PROVIDERS, Provider
 from mockserver.recording import cassettes
 from mockserver.recording.replay import Library, Replayer
 
+JSONIFIER = Jsonifier(json_codec)
+"""connexion's JSON answers encoded by the one codec (orjson)."""
+
 
 class PrefixDispatcher:
     """Send each request to the first app whose path prefix matches; scopes are untouched.
@@ -46,12 +51,14 @@ class PrefixDispatcher:
     """
 
     def __init__(self, routes: Sequence[tuple[str, ASGIApp]], fallback: ASGIApp,
-                 background: Callable[[], Awaitable[None]], websockets: ASGIApp) -> None:
+                 background: Callable[[], Awaitable[None]], websockets: ASGIApp,
+                 on_stop: Callable[[], None] = lambda: None) -> None:
         # Longest prefix first, so "/musicgen/api/v1" wins over a shorter one.
         self.routes = sorted(routes, key=lambda r: len(r[0]), reverse=True)
         self.fallback = fallback
         self.background = background
         self.websockets = websockets
+        self.on_stop = on_stop
 
     def app_for(self, path: str) -> ASGIApp:
         """The app that serves ``path``."""
@@ -70,7 +77,8 @@ class PrefixDispatcher:
         await self.app_for(scope.get("path", "/"))(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        """Run the background loops (jobs, webhooks) for as long as the server runs."""
+        """Run the background loops (jobs, webhooks) for as long as the server runs; on a
+        clean stop, ``on_stop`` (queued journal rows are written)."""
         task: asyncio.Task[None] | None = None
         while True:
             message = await receive()
@@ -82,6 +90,7 @@ class PrefixDispatcher:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                self.on_stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -123,7 +132,7 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
         provider.invalid_key_message,
     )
     limits = services.settings.input_limits(provider.name)
-    app = connexion.AsyncApp(__name__)
+    app = connexion.AsyncApp(__name__, jsonifier=JSONIFIER)
     resolver = RouteTableResolver(provider.handlers(services))
     resolver.check_matches(spec)
     app.add_api(
@@ -224,7 +233,8 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     # a websocket handshake over the limits is closed (403): no error body is sent there
     sockets_app = InputGuard(Router(routes=sockets), limits, ADMIN_ERRORS)
     dispatcher = PrefixDispatcher([("/_mock", admin), (DOWNLOADS, downloads), *routes], fallback,
-                                  services.run_background, sockets_app)
+                                  services.run_background, sockets_app,
+                                  on_stop=services.store.flush)
     sensitive = {h for p in providers for h in p.sensitive_headers}
 
     def locate(method: str, path: str) -> Location:

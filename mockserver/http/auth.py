@@ -9,6 +9,7 @@ places).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -47,6 +48,8 @@ def make_key_check(
             raise ApiError(401, invalid_message)
         return {"sub": key, "provider": provider}
 
+    # connexion asks for the check's signature twice per request; worked out once here
+    check.__signature__ = inspect.signature(check)  # type: ignore[attr-defined]
     return check
 
 

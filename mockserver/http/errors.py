@@ -243,15 +243,18 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
                            hints: Hints = Hints()) -> None:
-    """Register handlers on a connexion app so every error leaves in ``fmt``."""
+    """Register handlers on a connexion app so every error leaves in ``fmt``.
 
-    def on_api_error(_request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
+    The handlers are coroutines: none blocks, and connexion would run a plain function in its
+    thread pool (a thread hop on every refused request)."""
+
+    async def on_api_error(_request: ConnexionRequest, exc: ApiError) -> ConnexionResponse:
         return error_response(fmt, exc)
 
-    def on_refusal(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
+    async def on_refusal(_request: ConnexionRequest, exc: DomainError) -> ConnexionResponse:
         return error_response(fmt, fmt.refusals(exc))
 
-    def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+    async def on_problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
         error = _from_problem(fmt, exc)
         if error.status == 401 and error.message == fmt.missing_key:
             error = hints.missing_key(request, error)
@@ -270,7 +273,7 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
             error = ApiError(415, unsupported(operation, sent), headers=exc.headers)
         return error_response(fmt, error)
 
-    def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    async def on_http(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
         path = request.scope.get("path", "")
         if exc.status_code == 404 and _CONTROL.search(path):
             # starlette's mounts match no path with a line break in it: that is bad input
@@ -289,17 +292,17 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
             headers["Allow"] = ", ".join(index.allowed_methods(request.url.path))
         return error_response(fmt, ApiError(exc.status_code, message, headers=headers))
 
-    def on_unicode(_request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
+    async def on_unicode(_request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
         error = ApiError(fmt.malformed(), "request body is not valid UTF-8 text")
         return error_response(fmt, error)
 
-    def on_refused(_request: ConnexionRequest, exc: InputRefused) -> ConnexionResponse:
+    async def on_refused(_request: ConnexionRequest, exc: InputRefused) -> ConnexionResponse:
         return error_response(fmt, exc.api_error(fmt))
 
-    def on_form(_request: ConnexionRequest, exc: MultiPartException) -> ConnexionResponse:
+    async def on_form(_request: ConnexionRequest, exc: MultiPartException) -> ConnexionResponse:
         return error_response(fmt, form_refusal(exc).api_error(fmt))
 
-    def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    async def on_crash(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         logger.exception("unhandled error", exc_info=exc)
         return error_response(fmt, ApiError(500, "internal error in the mock server"))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import json
 import math
 import re
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +44,8 @@ OFFLOAD_BYTES = 64 * 1024
 # take the interpreter lock from the event loop more often.
 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mockserver-input")
 
+# 19 digits in a row: a number orjson may read as a float where ``json`` keeps an int
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
 # A JSON string (escapes included), or one structural character.
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[][{},]', re.DOTALL)
 _QUOTE, _COMMA, _OPEN = ord('"'), ord(","), (ord("["), ord("{"))
@@ -110,6 +114,11 @@ def loads(raw: bytes, limits: InputLimits, what: str = "request body",
     except (UnicodeDecodeError, LookupError):
         raise InputRefused(f"{what} is not valid UTF-8 text") from None
     check_structure(raw if utf8 else text.encode("utf-8"), limits, what)
+    if utf8 and not _LONG_NUMBER.search(raw):
+        # orjson refuses what strict JSON refuses (NaN, Infinity, a number that overflows);
+        # anything it refuses goes on to the standard parser, whose messages say why
+        with contextlib.suppress(orjson.JSONDecodeError):
+            return orjson.loads(raw)
     try:
         return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except _NotJsonNumber as exc:

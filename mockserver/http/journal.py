@@ -22,6 +22,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.core.clock import Clock
+from mockserver.core.deferred import Deferred
+from mockserver.core.json_codec import dumps
 from mockserver.core.keyhash import clip, redact_query
 from mockserver.core.store import Store
 from mockserver.http.keys import CREDENTIAL_HEADER
@@ -37,8 +39,8 @@ KEEP_ROWS = 10_000
 SENSITIVE = {"authorization", "x-api-key", "cookie"}
 FAULTS_KEY = "mockserver.faults"
 """The scope key of the list of fault rule ids that fired on a request."""
-JOURNAL_ID_KEY = "mockserver.journal_id"
-"""The scope key of the request's journal entry id, set once the entry is written."""
+JOURNAL_ENTRY_KEY = "mockserver.journal_entry"
+"""The scope key of the request's queued journal row (``journal_id`` reads its id)."""
 
 
 @dataclass(frozen=True)
@@ -129,22 +131,35 @@ class JournalMiddleware:
         query = redact_query(scope.get("query_string", b"").decode("latin-1"),
                              self.store.keys.label)
         where = self.locate(scope["method"], scope["path"])
-        scope[JOURNAL_ID_KEY] = self.store.execute(
+        # queued, not written: the store writes journal rows in batches off the request path
+        # (``core/deferred.py``); readers of the journal flush the queue first
+        scope[JOURNAL_ENTRY_KEY] = self.store.defer(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
             " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.clock.isoformat(), where.provider, scope["method"],
                 clip(scope["path"], URL_LIMIT), clip(query, URL_LIMIT), status,
-                json.dumps(headers), body.decode("utf-8", "replace"), round(elapsed * 1000, 3),
+                dumps(headers), body.decode("utf-8", "replace"), round(elapsed * 1000, 3),
                 clip(where.local_path, URL_LIMIT), where.route,
-                json.dumps(fired) if fired else None,
+                dumps(fired) if fired else None,
             ),
-        ).lastrowid
+        )
         self._count += 1
         if self._count % 1000 == 0:
-            self.store.execute(
+            self.store.defer(
                 "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (KEEP_ROWS,)
             )
+
+
+def journal_id(scope: Scope, store: Store) -> int | None:
+    """The journal id of the request ``scope`` was (its row written now if still queued);
+    None for a request the journal did not record."""
+    entry: Deferred | None = scope.get(JOURNAL_ENTRY_KEY)
+    if entry is None:
+        return None
+    if not entry.written:
+        store.flush()
+    return entry.rowid
 
 
 def read_journal(store: Store, limit: int = 100, provider: str | None = None) -> list[dict]:
@@ -156,6 +171,7 @@ def read_journal(store: Store, limit: int = 100, provider: str | None = None) ->
         params.append(provider)
     sql += " ORDER BY id DESC LIMIT ?"
     params.append(limit)
+    store.flush()  # a request answered a moment ago may still be queued
     rows = store.all(sql, params)
     return [
         {

@@ -24,7 +24,7 @@ from mockserver.core.store import Store
 from mockserver.http.admin_access import AdminAccess, AdminGuard
 from mockserver.http.app import server_path
 from mockserver.http.errors import ApiError, send_error
-from mockserver.http.journal import JOURNAL_ID_KEY, JournalMiddleware, Location
+from mockserver.http.journal import JournalMiddleware, Location, journal_id
 from mockserver.http.origins import origin_of
 from mockserver.openapi.spec_index import index_for
 from mockserver.providers import Provider
@@ -211,7 +211,7 @@ class ProxyApp:
         if findings:
             state.violations.record(findings, Seen(method, path, operation,
                                                    state.curl(scope, body),
-                                                   scope.get(JOURNAL_ID_KEY)))
+                                                   journal_id(scope, state.store)))
 
 
 async def read_body(receive: Receive) -> bytes:

@@ -15,7 +15,7 @@ from mockserver.core.renders import Overloaded
 from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
 from mockserver.http.origins import api_base
-from mockserver.openapi.routing import Route
+from mockserver.openapi.routing import Route, on_loop
 from mockserver.providers.musicgen.errors import LimitError, overloaded
 from mockserver.providers.musicgen.model import (
     API_VERSION,
@@ -143,6 +143,7 @@ class MusicGenHandlers:
 
         return self.generations.submit(user, 1, task, lambda tasks: started(tasks[0])).body
 
+    @on_loop
     def get_task(self, task_id: str, user: str) -> dict[str, Any]:
         """GET /generate/{task_id}: the task as it is now (tasks belong to their key)."""
         task = self.services.tasks.get(PROVIDER, task_id)
@@ -151,10 +152,12 @@ class MusicGenHandlers:
         base = api_base(request, f"/generate/{task_id}")
         return task_status(task, self.services.clock.now(), base)
 
+    @on_loop
     def models(self, user: str) -> dict[str, Any]:
         """GET /models: the models a request may name."""
         return {"models": [dict(m) for m in MODELS]}
 
+    @on_loop
     def health(self) -> dict[str, Any]:
         """GET /health: always healthy (no key, no rate limit)."""
         return {"status": "healthy", "version": API_VERSION,

@@ -16,7 +16,7 @@ from mockserver.core.jobs.tasks import TASK_SUCCEEDED, Task, make_uuid
 from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
 from mockserver.http.origins import origin_of
-from mockserver.openapi.routing import Route
+from mockserver.openapi.routing import Route, on_loop
 from mockserver.providers.musicgpt.errors import BOTH_OR_NEITHER, NOT_FOUND
 from mockserver.providers.musicgpt.model import (
     COMPLETED,
@@ -103,6 +103,7 @@ class MusicGptHandlers:
             idempotency_key=request.headers.get("idempotency-key") or None, fingerprint=body))
         return submitted.body, submitted.status
 
+    @on_loop
     def by_id(self, conversionType: str, user: str, task_id: str | None = None,
               conversion_id: str | None = None) -> dict[str, Any]:
         """GET /v1/byId: one conversion by exactly one of its ids, as it is now."""

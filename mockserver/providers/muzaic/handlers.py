@@ -15,7 +15,7 @@ from mockserver.core.services import Services
 from mockserver.http.errors import ApiError
 from mockserver.http.origins import origin_of
 from mockserver.http.responses import b64, json_with_blob
-from mockserver.openapi.routing import Route
+from mockserver.openapi.routing import Route, on_loop
 from mockserver.providers.muzaic.errors import busy, origin_refused
 from mockserver.providers.muzaic.model import (
     API_VERSION,
@@ -155,10 +155,12 @@ class MuzaicHandlers:
             mp3 = self._mp3_b64(region_hash, {"kind": "region", "hash": region_hash})
             return json_with_blob(fields, "mp3", mp3)
 
+    @on_loop
     def get_tags(self, user: str) -> dict[str, Any]:
         """GET /getTags: the tag catalogue."""
         return tag_catalogue()
 
+    @on_loop
     def account_details(self, user: str) -> dict[str, Any]:
         """GET /accountDetails: balance and usage of the caller's account."""
         account = self.services.accounts.get_or_create(PROVIDER, user)

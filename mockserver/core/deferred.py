@@ -1,0 +1,103 @@
+"""Writes that need not happen on the request path: queued in memory, written in batches.
+
+A request's journal row is the case: the answer does not depend on it, and one insert (with
+its commit) per request cost more than the rest of a cheap request's own work. Statements
+are queued in order and written by a background thread every ``interval`` seconds, all in
+one transaction; a reader that must see them (``/_mock/journal``, ``/_mock/verify``,
+``reset``) flushes first, so nothing queued is ever invisible to the server itself. The
+queue is bounded: at ``limit`` statements the caller writes the batch itself. A clean stop
+writes what is queued; a killed process (``kill -9``) loses at most the last ``interval``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+INTERVAL = 0.05
+"""Seconds between background flushes (the most a killed process can lose)."""
+LIMIT = 2000
+"""Statements queued before the caller writes them itself (the queue's bound)."""
+
+
+@dataclass
+class Deferred:
+    """One queued statement; ``rowid`` is the id its insert got, once written."""
+
+    sql: str
+    params: Sequence[Any]
+    rowid: int | None = None
+    written: bool = False
+
+
+class DeferredWrites:
+    """The queue of one store's deferred statements and the thread that writes them."""
+
+    def __init__(self, transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+                 interval: float = INTERVAL, limit: int = LIMIT) -> None:
+        self._transaction = transaction
+        self._interval = interval
+        self._limit = limit
+        self._queue: list[Deferred] = []
+        self._guard = threading.Lock()  # the queue's own lock: adding never waits for SQLite
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def add(self, sql: str, params: Sequence[Any]) -> Deferred:
+        """Queue a statement; written within ``interval`` (at once when the queue is full or
+        the writer is off)."""
+        item = Deferred(sql, params)
+        with self._guard:
+            self._queue.append(item)
+            full = len(self._queue) >= self._limit
+        if full or self._interval <= 0 or self._closed:
+            self.flush()
+        elif self._thread is None:
+            self._start()
+        return item
+
+    def flush(self) -> None:
+        """Write every queued statement now, in one transaction, in the order queued."""
+        if not self._queue:
+            return
+        # the batch is taken inside the store's transaction: its lock orders concurrent
+        # flushes, so rows are written (and get their ids) in the order they were queued
+        with self._transaction() as conn:
+            with self._guard:
+                batch, self._queue = self._queue, []
+            for item in batch:
+                item.rowid = conn.execute(item.sql, item.params).lastrowid
+                item.written = True
+
+    def pending(self) -> int:
+        """How many statements are queued."""
+        return len(self._queue)
+
+    def close(self) -> None:
+        """Write what is queued and stop the thread; later statements are written at once."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        self.flush()
+
+    def _start(self) -> None:
+        with self._guard:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="mockserver-deferred",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self._interval)
+            if self._queue:
+                try:
+                    self.flush()
+                except sqlite3.ProgrammingError:  # the connection was closed under us
+                    return
