@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from mockserver.audio.cache import ByteCache
 from mockserver.core.accounts import Accounts
 from mockserver.core.clock import Clock
+from mockserver.core.deferred import INTERVAL
 from mockserver.core.faults.rules import FaultRules
 from mockserver.core.files import FileLinks
 from mockserver.core.jobs.engine import JobEngine
@@ -70,7 +71,9 @@ class Services:
         worker of ``serve --workers N`` shares with the others (none: a single process)."""
         limits = settings.memory_limits()
         configured_faults = settings.fault_rules()  # a bad rule stops the start before state opens
-        store = Store(settings.state_path)
+        # several workers: a journal row is written at once, since the next request (a
+        # verify) may reach another worker, which cannot see this one's queue
+        store = Store(settings.state_path, defer_interval=0 if settings.workers > 1 else INTERVAL)
         marks = marks or ChangeMarks()
         clock = Clock(settings.clock, settings.speed, store, marks)
         worker = worker_id()

@@ -27,6 +27,7 @@ from mockserver.testing.servers import Receiver, ServerProcess
 
 MUSICGPT = "/musicgpt/api/public/v1"
 SOUNDPIECE = "/soundpiece/v1"
+MUSZAIC_TAGS = "/muzaic/getTags"
 SOUNDPIECE_KEY, SOUNDPIECE_SECRET = "spk_workers_key", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DONE = 600  # seconds of mock time after which every job submitted here is terminal
 WAIT = 30.0  # bounded waits for processes (a lease takes over within about 4 s)
@@ -171,3 +172,18 @@ def test_kill_9_of_the_lease_holder_moves_the_background_loops(server: ServerPro
         late = receiver.wait_received(7, timeout=1.0)
     assert len(got) == len(late) == 6
     assert Counter(_hook_id(hook) for hook in got) == Counter(i for _, i in submitted)
+
+
+def test_a_request_answered_by_one_worker_is_verified_at_once_on_the_other(
+        server: ServerProcess) -> None:
+    """Journal rows are written before the answer when workers share the file (no worker
+    can see another's queue of deferred rows)."""
+    with ExitStack() as stack:
+        one, other = _clients_on_both_workers(server, stack)
+        found = []
+        for n in range(20):
+            one.get(MUSZAIC_TAGS, headers={"MuzaicAPI-Secret-Key": f"k{n}"})
+            verified = other.post("/_mock/verify", json={
+                "provider": "muzaic", "path": "/getTags", "count": n + 1})
+            found.append(verified.status_code)
+    assert found == [200] * 20
