@@ -131,7 +131,8 @@ class JournalMiddleware:
         where = self.locate(scope["method"], scope["path"])
         scope[JOURNAL_ID_KEY] = self.store.execute(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
-            " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
                 self.clock.isoformat(), where.provider, scope["method"],
                 clip(scope["path"], URL_LIMIT), clip(query, URL_LIMIT), status,
@@ -139,7 +140,7 @@ class JournalMiddleware:
                 clip(where.local_path, URL_LIMIT), where.route,
                 json.dumps(fired) if fired else None,
             ),
-        ).lastrowid
+        ).fetchone()[0]
         self._count += 1
         if self._count % 1000 == 0:
             self.store.execute(
