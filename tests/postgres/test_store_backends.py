@@ -71,7 +71,9 @@ def test_the_same_sql_gives_the_same_answers(store: Store) -> None:
                                          " ORDER BY id", (None, None))] == ["a", "b", "c%?"]
     assert store.scalar("SELECT name FROM things WHERE name LIKE '%?'") == "c%?"
     assert store.execute("UPDATE things SET size = size + 1 WHERE size < ?", (3,)).rowcount == 2
-    assert store.scalar("SELECT json_extract(?, '$.a.b')", ('{"a": {"b": "x"}}',)) == "x"
+    assert store.scalar("SELECT json_extract(?, '$.a.b')", ('{"a": {"b": "x"}, "c": "\\u0000"}',)) == "x"
+    assert store.scalar("SELECT COUNT(*) FROM (SELECT ? AS doc) AS d WHERE json_extract(doc, '$.a')"
+                        " = 'x'", ('{"a": "\\ud800"}',)) == 0  # a lone surrogate: no match, no error
     store.set_meta("k", "1")
     store.set_meta("k", "2")
     assert store.get_meta("k") == "2" and store.get_meta("nothing") is None

@@ -35,11 +35,19 @@ LOCK_TIMEOUT_MS = 5000
 """How long a statement waits for a lock (another server's transaction), as SQLite's
 ``busy_timeout``."""
 
-_JSON_EXTRACT = """
+_JSON_EXTRACT = r"""
 CREATE OR REPLACE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT
-LANGUAGE SQL IMMUTABLE AS 'SELECT doc::jsonb #>> string_to_array(substr(path, 3), ''.'')'
+LANGUAGE plpgsql IMMUTABLE AS $body$
+BEGIN
+    RETURN replace(doc, '\u0000', '\ufffd')::jsonb #>> string_to_array(substr(path, 3), '.');
+EXCEPTION WHEN untranslatable_character OR invalid_text_representation THEN
+    RETURN NULL;
+END
+$body$
 """
-"""SQLite's ``json_extract`` for the ``$.a.b`` paths the modules use (text results)."""
+"""SQLite's ``json_extract`` for the ``$.a.b`` paths the modules use (text results). A stored
+document may hold escapes PostgreSQL's JSON refuses: NUL is read as U+FFFD; a document with a
+lone surrogate has no fields."""
 
 _TYPES = (
     (re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\s+AUTOINCREMENT\b", re.I),
