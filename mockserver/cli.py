@@ -44,7 +44,8 @@ def main(ctx: click.Context) -> None:
 @click.option("--provider", "providers", multiple=True, type=click.Choice(list(PROVIDERS)),
               help="Serve only this provider (repeatable); exactly one is served at the root.")
 @click.option("--state", "state_path", default=DEFAULT_STATE_PATH, show_default=True,
-              help="SQLite state file, or :memory:.")
+              help="SQLite state file, :memory:, or a PostgreSQL URL (postgresql://user:pass@host/db)"
+                   " shared by several servers.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed for every id, hash and sound.")
 @click.option("--api-key", "api_keys", multiple=True,
@@ -95,7 +96,7 @@ def serve(host: str, port: int, providers: tuple[str, ...], state_path: str, see
     for name, base in app.mounts:
         click.echo(f"{name:<12} http://{host}:{port}{base or ''}/  (docs: {base}/ui/)")
     click.echo(f"{'admin':<12} http://{host}:{port}/_mock/health")
-    click.echo(f"state: {state_path}   seed: {settings.seed}   clock: {clock_mode}")
+    click.echo(f"state: {app.services.store.path}   seed: {settings.seed}   clock: {clock_mode}")
     if replay is not None:
         click.echo(f"replaying: {replay}{' (strict: unrecorded requests get 501)' if replay_strict else ''}")
     click.echo(admin_line(settings, app.admin_token))

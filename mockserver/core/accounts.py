@@ -12,13 +12,12 @@ takes the committed row), and the whole copy is dropped when the file changed un
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from mockserver.core.clock import Clock
 from mockserver.core.errors import InsufficientBalance
 from mockserver.core.settings import Settings
-from mockserver.core.store import Store
+from mockserver.core.store import Row, Store
 
 DEFAULT_BALANCE = 1_000_000
 ACCOUNTS_KEPT = 1024
@@ -75,14 +74,14 @@ class Accounts:
             self._kept[(provider, digest)] = account
         return account
 
-    def _ensure(self, provider: str, key: str) -> sqlite3.Row:
+    def _ensure(self, provider: str, key: str) -> Row:
         digest = self._store.keys.digest(key)
         row = self._row(provider, digest)
         if row is None:
             with self._store.transaction() as conn:
                 conn.execute(
-                    "INSERT OR IGNORE INTO accounts (provider, key_hash, name, balance,"
-                    " created_at) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO accounts (provider, key_hash, name, balance,"
+                    " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (provider, digest, f"{provider} account {self._store.keys.label(key)}",
                      self.starting_balance(provider), self._clock.isoformat()),
                 )
@@ -119,13 +118,13 @@ class Accounts:
             (provider, provider))
         return [_account(row) for row in rows]
 
-    def _row(self, provider: str, digest: str) -> sqlite3.Row | None:
+    def _row(self, provider: str, digest: str) -> Row | None:
         return self._store.one(
             "SELECT * FROM accounts WHERE provider = ? AND key_hash = ?", (provider, digest)
         )
 
 
-def _account(row: sqlite3.Row) -> Account:
+def _account(row: Row) -> Account:
     return Account(
         id=row["id"], provider=row["provider"], name=row["name"], balance=row["balance"],
         used=row["used"], created_at=row["created_at"],

@@ -11,13 +11,14 @@ writes what is queued; a killed process (``kill -9``) loses at most the last ``i
 
 from __future__ import annotations
 
-import sqlite3
+import re
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+_RETURNING = re.compile(r"\bRETURNING\s+id\s*$", re.IGNORECASE)
 INTERVAL = 0.05
 """Seconds between background flushes (the most a killed process can lose)."""
 LIMIT = 2000
@@ -37,7 +38,7 @@ class Deferred:
 class DeferredWrites:
     """The queue of one store's deferred statements and the thread that writes them."""
 
-    def __init__(self, transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
+    def __init__(self, transaction: Callable[[], AbstractContextManager[Any]],
                  interval: float = INTERVAL, limit: int = LIMIT) -> None:
         self._transaction = transaction
         self._interval = interval
@@ -71,7 +72,9 @@ class DeferredWrites:
             with self._guard:
                 batch, self._queue = self._queue, []
             for item in batch:
-                item.rowid = conn.execute(item.sql, item.params).lastrowid
+                cursor = conn.execute(item.sql, item.params)
+                if _RETURNING.search(item.sql):  # the id, as both backends give it
+                    item.rowid = int(cursor.fetchone()[0])
                 item.written = True
 
     def pending(self) -> int:
@@ -99,5 +102,7 @@ class DeferredWrites:
             if self._queue:
                 try:
                     self.flush()
-                except sqlite3.ProgrammingError:  # the connection was closed under us
-                    return
+                except Exception:
+                    if self._closed:  # the connection was closed under us: close() flushed
+                        return
+                    raise

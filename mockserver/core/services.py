@@ -25,7 +25,7 @@ from mockserver.core.memory import MB, MemoryLimits, release_memory
 from mockserver.core.ratelimit import RateLimiter
 from mockserver.core.renders import RenderGate
 from mockserver.core.settings import Settings
-from mockserver.core.store import Store
+from mockserver.core.store import Store, is_postgres
 
 LEASE_SECONDS = 3.0
 """How long the background loops' lease lasts unrenewed (a killed holder's loops move to
@@ -71,13 +71,16 @@ class Services:
         worker of ``serve --workers N`` shares with the others (none: a single process)."""
         limits = settings.memory_limits()
         configured_faults = settings.fault_rules()  # a bad rule stops the start before state opens
-        # several workers: a journal row is written at once, since the next request (a
-        # verify) may reach another worker, which cannot see this one's queue
-        store = Store(settings.state_path, defer_interval=0 if settings.workers > 1 else INTERVAL)
+        # several processes share the state (workers, or servers on one PostgreSQL database):
+        # a journal row is written at once, since the next request (a verify) may reach
+        # another process, which cannot see this one's queue; the background loops run in
+        # the one holding the lease, which polls the store for the others' work
+        shared = settings.workers > 1 or is_postgres(settings.state_path)
+        store = Store(settings.state_path, defer_interval=0 if shared else INTERVAL)
         marks = marks or ChangeMarks()
         clock = Clock(settings.clock, settings.speed, store, marks)
         worker = worker_id()
-        poll = POLL_SECONDS if marks.enabled else None
+        poll = POLL_SECONDS if shared else None
         hooks = settings.webhook_config()
         webhooks = Webhooks(
             store, clock,
@@ -113,7 +116,7 @@ class Services:
             limits=limits,
             renders=RenderGate(limits.max_concurrent_renders),
             live=live,
-            lease=Lease(store, worker, LEASE_SECONDS) if marks.enabled else None,
+            lease=Lease(store, worker, LEASE_SECONDS) if shared else None,
         )
 
     def rendered(self, key: Hashable, render: Callable[[], bytes]) -> bytes:

@@ -1,27 +1,29 @@
-"""The one SQLite database: connection, schema migrations, small query helpers.
+"""The one database of a server run: one interface, two backends.
+
+``Store(state)`` opens the backend that ``state`` names, as ``pathlib.Path`` picks its flavour:
+a ``postgresql://`` URL opens PostgreSQL (``stores/postgres.py``, a mock shared by several
+servers and hosts); anything else is an SQLite file or ``:memory:`` (``stores/sqlite.py``,
+the embedded default). Both run the same SQL: the modules write SQLite's dialect where it is
+also standard (``?`` placeholders, ``INTEGER``/``REAL``/``BLOB`` columns, ``AUTOINCREMENT``
+ids, ``INSERT ... RETURNING id``, ``ON CONFLICT ... DO NOTHING``), and the PostgreSQL backend
+translates what is mechanical.
 
 Every table the server uses is declared by a migration registered here (shared machinery)
-or by a provider's model module. SQLite access is serialised by one lock: the server's
-write volume is small, and one connection in WAL mode keeps restarts lossless.
+or by a provider's model module. A ``transaction`` is the unit of consistency: one writer at
+a time across every server of the database (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's
+transaction-level advisory lock), and statements of this thread inside it join it.
 
-The file is readable by its owner only (mode 0600, as are SQLite's ``-wal`` and ``-shm``
-files, which take the database's mode), and holds API keys only as salted digests
-(``keys``, see ``keyhash``); a file from before that is migrated when opened.
+The database holds API keys only as salted digests (``keys``, see ``keyhash``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mockserver.core.deferred import INTERVAL, Deferred, DeferredWrites
-from mockserver.core.key_migration import hash_clear_keys, is_legacy
 from mockserver.core.keyhash import SALT_META, KeyHasher
 
 _SHARED_SCHEMA = """
@@ -56,83 +58,179 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 """
 
-LEASE_META = "lease.background"
-"""The ``meta`` row of the background loops' lease (``lease.py``)."""
-
 _ADDED_COLUMNS = {"journal": ("local_path TEXT", "route TEXT", "faults TEXT")}
 """Columns added after a table first shipped: a state file from before gets them on open."""
 
+LEASE_META = "lease.background"
+"""The ``meta`` row of the background loops' lease (``lease.py``)."""
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""How a ``--state`` names a PostgreSQL database (a libpq URL)."""
+
+
+class Row(Protocol):
+    """A fetched row: by column name or position (``sqlite3.Row`` and the PostgreSQL row)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    """What a statement returns: its rows and how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Connection(Protocol):
+    """The connection a ``transaction`` block runs its statements on."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Sequence[Sequence[Any]], /) -> Any: ...
+
+
+def is_postgres(state: str) -> bool:
+    """Whether ``--state`` names a PostgreSQL database."""
+    return state.startswith(POSTGRES_SCHEMES)
+
 
 class Store:
-    """A thread-safe wrapper around one SQLite connection."""
+    """The server's database; ``Store(state)`` is the backend ``state`` names."""
 
     KEPT_ON_RESET = frozenset({SALT_META, LEASE_META})
-    """``meta`` rows that ``reset`` keeps: without its salt, a file's digests match nothing;
-    the lease stays with the worker that holds it."""
+    """``meta`` rows that ``reset`` keeps: without its salt, a database's digests match
+    nothing; the lease stays with the worker that holds it."""
+    kind: str
+    """What holds the state: ``file``, ``memory`` or ``postgresql`` (``/_mock/health``)."""
+    path: str
+    """Where the state is, fit to print (a URL without its password)."""
+    keys: KeyHasher
+    _session: Connection
+    """The connection a ``transaction`` block runs its statements on."""
 
-    def __init__(self, path: str, defer_interval: float = INTERVAL) -> None:
-        if path != ":memory:":
-            _create_private(Path(path))
-        self.path = path
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
+    def __new__(cls, state: str, defer_interval: float = INTERVAL) -> Store:
+        if cls is Store:
+            from mockserver.core.stores import backend_for
+            cls = backend_for(state)
+        return super().__new__(cls)
+
+    def __init__(self, state: str, defer_interval: float = INTERVAL) -> None:
         self._lock = threading.RLock()
+        """Held by the thread using the connection (for a whole transaction)."""
         self._depth = 0
+        """How many ``transaction`` blocks the holding thread is in."""
         self._owner = 0
         """The thread whose transaction is open (when ``_depth`` > 0)."""
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self.migrate(_SHARED_SCHEMA, _ADDED_COLUMNS)
-        self.keys = self._open_keys()
         self._deferred = DeferredWrites(self.transaction, defer_interval)
         self._resets = 0
 
+    # --- what each backend implements -------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        """Run one statement outside an explicit transaction (autocommit), or inside this
+        thread's open ``transaction``."""
+        raise NotImplementedError
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Fetch the first row of a query, or None."""
+        raise NotImplementedError
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Fetch every row of a query."""
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        """Begin a transaction on ``_session`` as the database's only writer."""
+        raise NotImplementedError
+
+    def _finish(self, commit: bool) -> None:
+        """Commit (or roll back) the open transaction."""
+        raise NotImplementedError
+
+    def tables(self) -> list[str]:
+        """Names of the user tables, for reset and inspection."""
+        raise NotImplementedError
+
+    def _disconnect(self) -> None:
+        """Close the connection."""
+        raise NotImplementedError
+
+    def _data_version(self) -> int:
+        """A number that changes when another connection committed (SQLite's
+        ``data_version``); a backend that cannot tell returns a new number every time."""
+        raise NotImplementedError
+
+    def try_hold(self, name: str) -> bool:
+        """Take the lock ``name`` if no other process holds it (True: it is this store's
+        until ``let_go`` or until the process ends, even by ``kill -9``). For a lease that
+        needs no expiry: PostgreSQL's session advisory lock, a lock file beside SQLite's."""
+        raise NotImplementedError
+
+    def let_go(self, name: str) -> None:
+        """Release the lock ``name`` if this store holds it."""
+        raise NotImplementedError
+
+    def _dialect(self, ddl: str) -> str:
+        """One DDL statement (SQLite's column types) in the backend's dialect."""
+        return ddl
+
+    def _columns(self, table: str) -> set[str]:
+        """The column names of ``table``."""
+        raise NotImplementedError
+
+    def _empty(self, conn: Connection, tables: Sequence[str]) -> None:
+        """Delete every row of ``tables`` (inside ``reset``'s transaction); ids start at 1."""
+        raise NotImplementedError
+
+    def _legacy_keys(self, conn: Connection, keys: KeyHasher) -> bool:
+        """Hash the clear keys of a database from before keys were hashed; whether it was."""
+        return False
+
+    def _after_legacy_keys(self) -> None:
+        """Scrub what a legacy migration left behind (old pages)."""
+
+    # --- the same on every backend ------------------------------------------------------
+
+    def _open(self) -> None:
+        """Create the shared tables and read (or make) the key salt: a backend's
+        ``__init__`` calls this once its connection is up."""
+        self.migrate(_SHARED_SCHEMA, _ADDED_COLUMNS)
+        self.keys = self._open_keys()
+
     def _open_keys(self) -> KeyHasher:
-        """The file's key hasher: its salt, created (and a legacy file's keys hashed) on the
-        first open."""
+        """The database's key hasher: its salt, created (and a legacy file's keys hashed) on
+        the first open."""
         with self.transaction() as conn:
             saved = conn.execute("SELECT value FROM meta WHERE key = ?", (SALT_META,)).fetchone()
             if saved is not None:
                 return KeyHasher(bytes.fromhex(saved[0]))
-            if conn.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() and not is_legacy(conn):
-                raise ValueError(f"state file {self.path}: its key salt is missing, so its"
-                                 " accounts cannot be matched to keys; use a fresh --state file")
             keys = KeyHasher.new()
-            legacy = is_legacy(conn)
-            if legacy:
-                hash_clear_keys(conn, keys)
+            legacy = self._legacy_keys(conn, keys)
+            if not legacy and conn.execute("SELECT 1 FROM accounts LIMIT 1").fetchone():
+                raise ValueError(f"state {self.path}: its key salt is missing, so its accounts"
+                                 " cannot be matched to keys; use a fresh --state file")
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (SALT_META, keys.salt_hex))
-        if legacy:  # rewrite every page and empty the WAL: no old copy of a key stays behind
-            with self._lock:
-                self._conn.execute("VACUUM")
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if legacy:
+            self._after_legacy_keys()
         return keys
-
-    def _add_columns(self, added: Mapping[str, tuple[str, ...]]) -> None:
-        for table, columns in added.items():
-            have = {row["name"] for row in self.all(f'PRAGMA table_info("{table}")')}
-            for column in columns:
-                if column.split()[0] not in have:
-                    self.execute(f'ALTER TABLE "{table}" ADD COLUMN {column}')
 
     def migrate(self, ddl: str, added: Mapping[str, tuple[str, ...]] | None = None) -> None:
         """Apply idempotent DDL (``CREATE ... IF NOT EXISTS``), then give the tables the
-        ``added`` columns (declared in the DDL too) that a state file from before lacks."""
-        with self._lock:
-            self._conn.executescript(ddl)
-        if added:
-            self._add_columns(added)
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Run one statement outside an explicit transaction (autocommit)."""
-        with self._lock:
-            return self._conn.execute(sql, params)
-
-    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Run one statement for each of ``rows``, all in one transaction."""
-        with self.transaction() as conn:
-            conn.executemany(sql, rows)
+        ``added`` columns (declared in the DDL too) that a database from before lacks."""
+        with self.transaction():
+            for statement in statements(ddl):
+                self.execute(self._dialect(statement))
+            for table, columns in (added or {}).items():
+                have = self._columns(table)
+                for column in columns:
+                    if column.split()[0] not in have:
+                        self.execute(self._dialect(f'ALTER TABLE "{table}" ADD COLUMN {column}'))
 
     def defer(self, sql: str, params: Sequence[Any] = ()) -> Deferred:
         """Queue a write no answer depends on (a journal row): written in a batch, off the
@@ -143,25 +241,27 @@ class Store:
         """Write the deferred statements now."""
         self._deferred.flush()
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        """Fetch the first row of a query, or None."""
-        with self._lock:
-            row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
-            return row
+    @property
+    def in_transaction(self) -> bool:
+        """Whether this thread's work is inside an open ``transaction`` (not yet committed)."""
+        return self._depth > 0 and self._owner == threading.get_ident()
 
-    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        """The first column of the first row of a query (an aggregate), or None."""
-        row = self.one(sql, params)
-        return None if row is None else row[0]
-
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Fetch every row of a query."""
+    def revision(self) -> tuple[int, int]:
+        """Changes when the database may have changed under a cache: another connection
+        (process, server) committed, or this store was reset. Two equal revisions: nothing
+        changed but this connection's own writes."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            return self._data_version(), self._resets
+
+    def close(self) -> None:
+        """Write the deferred statements and close the connection."""
+        self._deferred.close()
+        self._disconnect()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and run the block in one IMMEDIATE transaction.
+    def transaction(self) -> Iterator[Connection]:
+        """Hold the lock and run the block in one transaction, the only writer of the
+        database meanwhile.
 
         Nested calls join the outer transaction, so a piece of shared machinery can be
         used inside a provider's larger unit of work (e.g. idempotent submit + new task).
@@ -169,32 +269,29 @@ class Store:
         with self._lock:
             outer = self._depth == 0
             if outer:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._begin()
                 self._owner = threading.get_ident()
             self._depth += 1
             try:
-                yield self._conn
+                yield self._session
             except BaseException:
                 self._depth -= 1
                 if outer:
-                    self._conn.execute("ROLLBACK")
+                    self._finish(commit=False)
                 raise
             self._depth -= 1
             if outer:
-                self._conn.execute("COMMIT")
+                self._finish(commit=True)
 
-    @property
-    def in_transaction(self) -> bool:
-        """Whether this thread's work is inside an open ``transaction`` (not yet committed)."""
-        return self._depth > 0 and self._owner == threading.get_ident()
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``, all in one transaction."""
+        with self.transaction() as conn:
+            conn.executemany(sql, rows)
 
-    def revision(self) -> tuple[int, int]:
-        """Changes when the file may have changed under a cache: another connection (process)
-        committed, or this store was reset. Two equal revisions: nothing changed but this
-        connection's own writes."""
-        with self._lock:
-            version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            return int(version), self._resets
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row of a query (an aggregate), or None."""
+        row = self.one(sql, params)
+        return None if row is None else row[0]
 
     def get_meta(self, key: str) -> str | None:
         """A value from the ``meta`` table (server-wide settings that survive restarts)."""
@@ -212,36 +309,12 @@ class Store:
         tables = self.tables()
         kept = sorted(self.KEPT_ON_RESET)
         with self.transaction() as conn:
-            for table in tables:
-                if table == "meta":
-                    conn.execute(f"DELETE FROM meta WHERE key NOT IN ({', '.join('?' * len(kept))})",
-                                 kept)
-                else:
-                    conn.execute(f'DELETE FROM "{table}"')
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
-                conn.execute("DELETE FROM sqlite_sequence")
+            conn.execute(f"DELETE FROM meta WHERE key NOT IN ({', '.join('?' * len(kept))})", kept)
+            self._empty(conn, [table for table in tables if table != "meta"])
             self._resets += 1
         return tables
 
-    def tables(self) -> list[str]:
-        """Names of the user tables, for reset and inspection."""
-        rows = self.all("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
-        return [r["name"] for r in rows]
 
-    def close(self) -> None:
-        """Write the deferred statements and close the connection."""
-        self._deferred.close()
-        with self._lock:
-            self._conn.close()
-
-
-def _create_private(path: Path) -> None:
-    """Create the state file (and its folder) readable by the owner only; tighten the mode of
-    an existing file and of its WAL and shared-memory files."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        with contextlib.suppress(FileNotFoundError, PermissionError):
-            if each.stat().st_mode & 0o077:
-                each.chmod(0o600)
+def statements(ddl: str) -> list[str]:
+    """The statements of a DDL script (no ``;`` inside the DDL's own text)."""
+    return [each.strip() for each in ddl.split(";") if each.strip()]

@@ -49,7 +49,7 @@ def admin_app(services: Services, directory: Directory) -> Starlette:
             {
                 "status": "ok",
                 "seed": services.seed,
-                "state": "memory" if services.store.path == ":memory:" else "file",
+                "state": services.store.kind,
                 "providers": {name: base or "/" for name, base in mounts},
                 "time": services.clock.isoformat(),
             }

@@ -135,7 +135,8 @@ class JournalMiddleware:
         # (``core/deferred.py``); readers of the journal flush the queue first
         scope[JOURNAL_ENTRY_KEY] = self.store.defer(
             "INSERT INTO journal (at, provider, method, path, query, status, headers, body,"
-            " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " elapsed_ms, local_path, route, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
                 self.clock.isoformat(), where.provider, scope["method"],
                 clip(scope["path"], URL_LIMIT), clip(query, URL_LIMIT), status,

@@ -93,8 +93,8 @@ class Relays:
             target = data[name]
             if isinstance(target, str) and target.strip():
                 relay = self.store.execute(
-                    "INSERT INTO proxy_relays (target, operation) VALUES (?, ?)",
-                    (target, operation)).lastrowid
+                    "INSERT INTO proxy_relays (target, operation) VALUES (?, ?) RETURNING id",
+                    (target, operation)).fetchone()[0]
                 data[name] = f"{relay_base}{RELAY_PATH}{relay}"
                 swapped = True
         return swapped

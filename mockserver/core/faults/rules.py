@@ -264,10 +264,10 @@ class FaultRules:
 
     def add(self, rule: FaultRule) -> FaultRule:
         """Store ``rule``; it with its id."""
-        cur = self.store.execute("INSERT INTO fault_rules (rule, source) VALUES (?, ?)",
-                                 (json.dumps(rule.as_json()), rule.source))
+        new_id = int(self.store.scalar("INSERT INTO fault_rules (rule, source) VALUES (?, ?)"
+                                       " RETURNING id", (json.dumps(rule.as_json()), rule.source)))
         self._saved()
-        return replace(rule, id=int(cur.lastrowid or 0))
+        return replace(rule, id=new_id)
 
     def delete(self, rule: int) -> bool:
         """Remove one rule; False when there is no such rule."""

@@ -30,10 +30,9 @@ class FailureRules:
 
     def add(self, provider: str, count: int = 1, match: str = "") -> int:
         """Make the next ``count`` submissions (whose text contains ``match``) fail."""
-        cur = self.store.execute(
-            "INSERT INTO failure_rules (provider, match, remaining) VALUES (?, ?, ?)",
-            (provider, match, count))
-        return int(cur.lastrowid or 0)
+        return int(self.store.scalar(
+            "INSERT INTO failure_rules (provider, match, remaining) VALUES (?, ?, ?) RETURNING id",
+            (provider, match, count)))
 
     def list(self) -> list[dict[str, object]]:
         """Rules that still have submissions to fail."""

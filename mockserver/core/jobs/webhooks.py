@@ -157,9 +157,9 @@ class Webhooks:
             ids = [conn.execute(
                 "INSERT INTO webhook_deliveries (provider, task_id, url, body, headers, state,"
                 " attempts, next_at, created_at, fault, held)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (provider, task_id, url, body, json.dumps(headers), state, json.dumps(attempts),
-                 now + queued.delay, now, rule, int(queued.held))).lastrowid
+                 now + queued.delay, now, rule, int(queued.held))).fetchone()[0]
                 for _copy in range(queued.copies)]
         self.wake()
         return int(ids[0] or 0)
@@ -310,9 +310,11 @@ class Webhooks:
                          " held = 0, claimed_by = NULL, claimed_until = NULL WHERE id = ?",
                          (state, json.dumps(attempts), next_at, delivery.id))
             if state == DELIVERED:  # out_of_order deliveries queued before this one: due now
-                conn.execute("UPDATE webhook_deliveries SET held = 0, next_at = MIN(next_at, ?)"
+                now = self.clock.now()
+                conn.execute("UPDATE webhook_deliveries SET held = 0,"
+                             " next_at = CASE WHEN next_at < ? THEN next_at ELSE ? END"
                              " WHERE provider = ? AND held = 1 AND state = ? AND id < ?",
-                             (self.clock.now(), delivery.provider, PENDING, delivery.id))
+                             (now, now, delivery.provider, PENDING, delivery.id))
 
 
 def _reason(exc: BaseException) -> str:

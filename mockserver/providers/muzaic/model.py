@@ -307,8 +307,8 @@ class Library:
     def save_regions(self, regions: list[Region], created_at: str) -> None:
         """Store region recipes (idempotent: a hash names one recipe forever)."""
         self.store.execute_many(
-            "INSERT OR IGNORE INTO muzaic_regions (hash, recipe, duration, created_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO muzaic_regions (hash, recipe, duration, created_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(r.hash, json.dumps(r.recipe, sort_keys=True), r.samples / SAMPLE_RATE,
               created_at) for r in regions],
         )
@@ -326,8 +326,8 @@ class Library:
                   created_at: str) -> None:
         """Remember what a result file name renders (for ``GET /result/{date}/{file}``)."""
         self.store.execute(
-            "INSERT OR IGNORE INTO muzaic_files (name, recipe, duration, created_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO muzaic_files (name, recipe, duration, created_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (name, json.dumps(recipe, sort_keys=True), seconds, created_at),
         )
 
