@@ -73,8 +73,9 @@ class DeferredWrites:
                 batch, self._queue = self._queue, []
             for item in batch:
                 cursor = conn.execute(item.sql, item.params)
-                if _RETURNING.search(item.sql):  # the id, as both backends give it
-                    item.rowid = int(cursor.fetchone()[0])
+                # the id: ``RETURNING id`` on either backend, else SQLite's ``lastrowid``
+                item.rowid = (int(cursor.fetchone()[0]) if _RETURNING.search(item.sql)
+                              else getattr(cursor, "lastrowid", None))
                 item.written = True
 
     def pending(self) -> int:

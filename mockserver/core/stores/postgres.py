@@ -239,5 +239,7 @@ class PostgresStore(Store):
 
     def _disconnect(self) -> None:
         with self._lock:
+            if self._held:  # released now, not when the server notices the closed session
+                self._conn.raw.execute("SELECT pg_advisory_unlock_all()")
             self._held.clear()
             self._conn.raw.close()
