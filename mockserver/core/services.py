@@ -26,6 +26,7 @@ from mockserver.core.ratelimit import RateLimiter
 from mockserver.core.renders import RenderGate
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store, is_postgres
+from mockserver.core.stores import open_store
 
 LEASE_SECONDS = 3.0
 """How long the background loops' lease lasts unrenewed (a killed holder's loops move to
@@ -76,7 +77,7 @@ class Services:
         # another process, which cannot see this one's queue; the background loops run in
         # the one holding the lease, which polls the store for the others' work
         shared = settings.workers > 1 or is_postgres(settings.state_path)
-        store = Store(settings.state_path, defer_interval=0 if shared else INTERVAL)
+        store = open_store(settings.state_path, defer_interval=0 if shared else INTERVAL)
         marks = marks or ChangeMarks()
         clock = Clock(settings.clock, settings.speed, store, marks)
         worker = worker_id()

@@ -19,6 +19,7 @@ The database holds API keys only as salted digests (``keys``, see ``keyhash``).
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -100,7 +101,7 @@ def is_postgres(state: str) -> bool:
     return state.startswith(POSTGRES_SCHEMES)
 
 
-class Store:
+class Store(ABC):
     """The server's database; ``Store(state)`` is the backend ``state`` names."""
 
     KEPT_ON_RESET = frozenset({SALT_META, LEASE_META})
@@ -132,61 +133,61 @@ class Store:
 
     # --- what each backend implements -------------------------------------------------
 
+    @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         """Run one statement outside an explicit transaction (autocommit), or inside this
         thread's open ``transaction``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         """Fetch the first row of a query, or None."""
-        raise NotImplementedError
 
+    @abstractmethod
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Fetch every row of a query."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _begin(self) -> None:
         """Begin a transaction on ``_session`` as the database's only writer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _finish(self, commit: bool) -> None:
         """Commit (or roll back) the open transaction."""
-        raise NotImplementedError
 
+    @abstractmethod
     def tables(self) -> list[str]:
         """Names of the user tables, for reset and inspection."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _disconnect(self) -> None:
         """Close the connection."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _data_version(self) -> int:
         """A number that changes when another connection committed (SQLite's
         ``data_version``); a backend that cannot tell returns a new number every time."""
-        raise NotImplementedError
 
+    @abstractmethod
     def try_hold(self, name: str) -> bool:
         """Take the lock ``name`` if no other process holds it (True: it is this store's
         until ``let_go`` or until the process ends, even by ``kill -9``). For a lease that
         needs no expiry: PostgreSQL's session advisory lock, a lock file beside SQLite's."""
-        raise NotImplementedError
 
+    @abstractmethod
     def let_go(self, name: str) -> None:
         """Release the lock ``name`` if this store holds it."""
-        raise NotImplementedError
 
     def _dialect(self, ddl: str) -> str:
         """One DDL statement (SQLite's column types) in the backend's dialect."""
         return ddl
 
+    @abstractmethod
     def _columns(self, table: str) -> set[str]:
         """The column names of ``table``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _empty(self, conn: Connection, tables: Sequence[str]) -> None:
         """Delete every row of ``tables`` (inside ``reset``'s transaction); ids start at 1."""
-        raise NotImplementedError
 
     def _legacy_keys(self, conn: Connection, keys: KeyHasher) -> bool:
         """Hash the clear keys of a database from before keys were hashed; whether it was."""
@@ -194,6 +195,7 @@ class Store:
 
     def _after_legacy_keys(self) -> None:
         """Scrub what a legacy migration left behind (old pages)."""
+        return None  # a backend without legacy files leaves nothing behind
 
     # --- the same on every backend ------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mockserver.core.deferred import INTERVAL
 from mockserver.core.store import Store, is_postgres
 
 
@@ -12,3 +13,9 @@ def backend_for(state: str) -> type[Store]:
         return PostgresStore
     from mockserver.core.stores.sqlite import SqliteStore
     return SqliteStore
+
+
+def open_store(state: str, defer_interval: float = INTERVAL) -> Store:
+    """The store ``state`` names, opened (what ``Store(state)`` does, spelled for the type
+    checker: ``Store`` itself is abstract)."""
+    return backend_for(state)(state, defer_interval)
