@@ -23,7 +23,7 @@ from mockserver.http.admin_access import AdminAccess, AdminGuard
 from mockserver.http.directory import Directory, Mount
 from mockserver.http.downloads import MOUNT as DOWNLOADS
 from mockserver.http.downloads import downloads_app
-from mockserver.http.errors import ErrorFormat, Hints, install_error_handlers
+from mockserver.http.errors import Hints, install_error_handlers
 from mockserver.http.faults import ConnectionAccess, FaultMiddleware
 from mockserver.http.input_guard import InputGuard
 from mockserver.http.journal import JournalMiddleware, Location, nowhere
@@ -31,6 +31,7 @@ from mockserver.http.keys import key_places
 from mockserver.http.limits import RateLimitMiddleware, key_reader
 from mockserver.http.media_types import DefaultContentType
 from mockserver.http.origins import origin_of
+from mockserver.http.plain_errors import PLAIN_ERRORS
 from mockserver.openapi.routing import RouteTableResolver
 from mockserver.openapi.spec_index import SpecIndex
 from mockserver.openapi.specs import load_spec
@@ -199,10 +200,6 @@ def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
         headers=provider.rate_limit_headers)
 
 
-ADMIN_ERRORS = ErrorFormat(body=lambda error: {"error": error.message})
-"""``/_mock``'s error body (as ``admin.py`` answers)."""
-
-
 def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     """The whole server as one ASGI app."""
     access = AdminAccess.for_settings(settings)  # a bad token is refused before state opens
@@ -226,12 +223,12 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
 
     def own(app: ASGIApp) -> ASGIApp:
         # the mock's own endpoints: the admin policy (signed file paths pass it) and the limits
-        return AdminGuard(InputGuard(app, limits, ADMIN_ERRORS), access)
+        return AdminGuard(InputGuard(app, limits, PLAIN_ERRORS), access)
 
     admin, downloads = own(admin_app(services, directory)), own(downloads_app(services, directory))
     fallback = routes[0][1] if at_root else admin
     # a websocket handshake over the limits is closed (403): no error body is sent there
-    sockets_app = InputGuard(Router(routes=sockets), limits, ADMIN_ERRORS)
+    sockets_app = InputGuard(Router(routes=sockets), limits, PLAIN_ERRORS)
     dispatcher = PrefixDispatcher([("/_mock", admin), (DOWNLOADS, downloads), *routes], fallback,
                                   services.run_background, sockets_app,
                                   on_stop=services.store.flush)
@@ -250,7 +247,9 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     if library is not None:
         served_app = Replayer(dispatcher, library, locate,
                               services.clock.now, strict=settings.replay_strict,
-                              errors={p.name: p.errors for p in providers}, files=services.files)
+                              errors={p.name: p.errors for p in providers}, files=services.files,
+                              body_limit=max(settings.input_limits(p.name).body_bytes
+                                             for p in providers))
     # outermost: the fault layer reaches the connection through it (the journal wraps send)
     app = ConnectionAccess(JournalMiddleware(served_app, services.store, services.clock, locate,
                                              sensitive))

@@ -12,8 +12,12 @@ from starlette.responses import JSONResponse
 
 from mockserver.core.errors import DomainError
 from mockserver.http.directory import Directory
-from mockserver.http.errors import ApiError, domain_error
+from mockserver.http.errors import ApiError, ErrorFormat, domain_error
 from mockserver.http.origins import origin_of
+
+PLAIN_ERRORS = ErrorFormat(body=lambda error: {"error": error.message})
+"""The ``{"error": ...}`` body as an ``ErrorFormat``: ``/_mock``'s, and for a path under no
+provider."""
 
 
 def error_response(status: int, message: str,

@@ -26,14 +26,17 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.core.files import PREFIX as FILES
 from mockserver.core.files import FileLinks
 from mockserver.core.patterns import Difference, RequestFacts, RequestPattern
-from mockserver.http.errors import ApiError, ErrorFormat, send_error, send_json
+from mockserver.core.settings import InputLimits
+from mockserver.http.errors import ApiError, ErrorFormat, InputRefused, send_error, send_json
+from mockserver.http.input_guard import read_body, with_length
 from mockserver.http.journal import Location
 from mockserver.http.origins import origin_of
+from mockserver.http.plain_errors import PLAIN_ERRORS
 from mockserver.recording.cassettes import (
     Body,
     Exchange,
@@ -165,9 +168,11 @@ class Replayer:
     def __init__(self, app: ASGIApp, library: Library, locate: Callable[[str, str], Location],
                  clock: Callable[[], float], *, strict: bool = False,
                  errors: Mapping[str, ErrorFormat] | None = None,
-                 files: FileLinks | None = None) -> None:
-        """``errors`` are the providers' error formats (for strict 501s), ``files`` this
-        server's file links (to sign replayed links again)."""
+                 files: FileLinks | None = None, body_limit: int = InputLimits().body_bytes
+                 ) -> None:
+        """``errors`` are the providers' error formats (for strict 501s and refusals),
+        ``files`` this server's file links (to sign replayed links again), ``body_limit`` the
+        largest body a served provider takes (a larger one is refused before it is held)."""
         self.app = app
         self.library = library
         self.locate = locate
@@ -175,14 +180,23 @@ class Replayer:
         self.strict = strict
         self.errors = dict(errors or {})
         self.files = files
+        self.body_limit = body_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not recorded(scope["path"]):
             await self.app(scope, receive, send)
             return
-        raw, receive = await read_body(receive)
         method, path = scope["method"], scope["path"]
         where = locate_download(method, path, self.locate)
+        try:
+            raw = await read_body(receive, self.body_limit)
+        except InputRefused as exc:
+            fmt = self.errors.get(where.provider or "", PLAIN_ERRORS)
+            await send_error(send, fmt, exc.api_error(fmt))
+            return
+        if raw is None:
+            return  # the client has gone
+        scope, receive = with_length(scope, receive, raw)
         origin = origin_of(HTTPConnection(scope))
         base = base_of(path, where.local_path)
         headers = {n.decode("latin-1").lower(): v.decode("latin-1")
@@ -230,27 +244,4 @@ class Replayer:
             await send_json(send, 501, {"error": message}, headers)
         else:
             await send_error(send, fmt, ApiError(501, message, headers=headers))
-
-
-async def read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole request body, and a ``receive`` that hands it over again to the app."""
-    chunks: list[bytes] = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        more = bool(message.get("more_body"))
-    body = b"".join(chunks)
-    given = False
-
-    async def again() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, again
 

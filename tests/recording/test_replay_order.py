@@ -91,3 +91,17 @@ def test_a_recording_replays_on_a_server_with_another_layout(tmp_path: Path) -> 
         submit = client.post("/api/public/v1/sound_generator", headers=AUTH["musicgpt"],
                              data={"prompt": "rain", "audio_length": "2"})
     assert submit.content == answers["submit"].content
+
+
+def test_a_body_over_the_limit_is_refused_before_replay_holds_it(tmp_path: Path) -> None:
+    """The replaying server reads a request's body to match it, bounded as the mock's edge."""
+    (tmp_path / "cassettes").mkdir()
+    with LiveServer(mock_settings(state_path=str(tmp_path / "r.db"),
+                                 replay=str(tmp_path / "cassettes"), replay_strict=True,
+                                 config={"limits": {"body_bytes": 1000}})) as live:
+        big = httpx.post(live.url + "/muzaic/singleFile", content=b"{" + b" " * 5000 + b"}",
+                         headers={"MuzaicAPI-Secret-Key": "k", "Content-Type": "application/json"})
+        small = httpx.post(live.url + "/muzaic/singleFile", json={"duration": 1},
+                           headers={"MuzaicAPI-Secret-Key": "k"})
+    assert big.status_code == 413 and "limits.body_bytes" in big.text
+    assert small.status_code == 501  # strict: within the limit, matched (nothing recorded)
