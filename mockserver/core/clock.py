@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +31,17 @@ from mockserver.core.store import Store
 MODES = ("real", "instant", "manual")
 _MANUAL_KEY = "clock.manual_now"
 _OFFSET_KEY = "clock.offset"
+
+
+def _iso(moment: float) -> str:
+    # whole seconds as datetime.fromtimestamp rounds them (to the microsecond, half even)
+    return _iso_second(math.floor(round(moment, 6)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_second(second: int) -> str:
+    # formatted once per second: every request formats "now", a poll a task's moments too
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Clock:
@@ -174,8 +187,7 @@ class Clock:
 
     def isoformat(self, moment: float | None = None) -> str:
         """``moment`` (default: now) as ``YYYY-MM-DDTHH:MM:SSZ``."""
-        when = self.now() if moment is None else moment
-        return datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _iso(self.now() if moment is None else moment)
 
     def describe(self) -> dict[str, object]:
         """What ``GET /_mock/clock`` shows."""

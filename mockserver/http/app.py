@@ -32,6 +32,7 @@ from mockserver.http.limits import RateLimitMiddleware, key_reader
 from mockserver.http.media_types import DefaultContentType
 from mockserver.http.origins import origin_of
 from mockserver.http.plain_errors import PLAIN_ERRORS
+from mockserver.openapi import direct
 from mockserver.openapi.routing import RouteTableResolver
 from mockserver.openapi.spec_index import SpecIndex
 from mockserver.openapi.specs import load_spec
@@ -124,8 +125,9 @@ def mount(provider: Provider, spec: dict, at_root: bool) -> Mount:
 
 
 def provider_app(provider: Provider, spec: dict, services: Services, served: Mount,
-                 directory: Directory) -> ASGIApp:
-    """One connexion app serving one provider's spec at its base path."""
+                 directory: Directory, direct_lane: bool = True) -> ASGIApp:
+    """One connexion app serving one provider's spec at its base path; bodiless operations
+    take the direct lane (``openapi/direct.py``) unless ``direct_lane`` is False."""
     base = served.base
     services.store.migrate(provider.schema_sql)
     check = auth.make_key_check(
@@ -133,7 +135,7 @@ def provider_app(provider: Provider, spec: dict, services: Services, served: Mou
         provider.invalid_key_message,
     )
     limits = services.settings.input_limits(provider.name)
-    app = connexion.AsyncApp(__name__, jsonifier=JSONIFIER)
+    app = connexion.AsyncApp(__name__, jsonifier=JSONIFIER, middlewares=direct.middlewares(direct_lane))
     resolver = RouteTableResolver(provider.handlers(services))
     resolver.check_matches(spec)
     app.add_api(
@@ -200,8 +202,10 @@ def with_rate_limit(app: ASGIApp, provider: Provider, spec: dict,
         headers=provider.rate_limit_headers)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
-    """The whole server as one ASGI app."""
+def create_app(settings: Settings, services: Services | None = None, *,
+               direct_lane: bool = True) -> ASGIApp:
+    """The whole server as one ASGI app. ``direct_lane=False`` sends every operation
+    through connexion's own layers (a test compares the two)."""
     access = AdminAccess.for_settings(settings)  # a bad token is refused before state opens
     # bad cassettes too
     library = Library(cassettes.load(settings.replay)) if settings.replay is not None else None
@@ -216,7 +220,7 @@ def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
     sockets: list[WebSocketRoute] = []
     for provider, served in zip(providers, directory.mounts):
         routes.append((served.base, provider_app(provider, specs[provider.name], services,
-                                                 served, directory)))
+                                                 served, directory, direct_lane)))
         sockets += [WebSocketRoute(served.base + path, endpoint)
                     for path, endpoint in plug_in(provider, services).items()]
     limits = settings.input_limits()

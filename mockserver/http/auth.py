@@ -9,11 +9,15 @@ places).
 
 from __future__ import annotations
 
-import inspect
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.security import (
+    AbstractSecurityHandler,
+    ApiKeySecurityHandler,
+    BearerSecurityHandler,
+)
 
 from mockserver.core.accounts import Accounts
 from mockserver.http.errors import ApiError, with_hint
@@ -48,19 +52,28 @@ def make_key_check(
             raise ApiError(401, invalid_message)
         return {"sub": key, "provider": provider}
 
-    # connexion asks for the check's signature twice per request; worked out once here
-    check.__signature__ = inspect.signature(check)  # type: ignore[attr-defined]
     return check
+
+
+@functools.cache
+def _accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
+    """connexion's own test, answered once per function: it reads the check's signature twice
+    on every request."""
+    return bool(AbstractSecurityHandler._accepts_kwarg(func, keyword))
 
 
 def security_map(check: KeyCheck) -> dict[str, type]:
     """connexion ``security_map`` whose apiKey and bearer handlers call ``check``."""
 
     class ApiKeyHandler(ApiKeySecurityHandler):
+        _accepts_kwarg = staticmethod(_accepts_kwarg)
+
         def _resolve_func(self, security_scheme: dict) -> KeyCheck:
             return check
 
     class BearerHandler(BearerSecurityHandler):
+        _accepts_kwarg = staticmethod(_accepts_kwarg)
+
         def _resolve_func(self, security_scheme: dict) -> KeyCheck:
             return check
 

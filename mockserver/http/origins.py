@@ -4,6 +4,7 @@ result URLs, the 404's list of base URLs)."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from connexion.lifecycle import ConnexionRequest
@@ -16,11 +17,27 @@ WEB_SCHEME = {"ws": "http", "wss": "https"}
 """A websocket's URL scheme and the HTTP scheme of the same server."""
 
 
+ORIGINS_KEPT = 256
+"""Origins remembered (one per address clients use; a flood of Host headers just refills)."""
+
+_origins: dict[tuple[Any, ...], str] = {}
+
+
 def origin_of(connection: Connection) -> str:
     """``http://127.0.0.1:8080``: scheme and authority the client used (``ws``/``wss``
     connections give ``http``/``https``: the server's HTTP side)."""
-    parts = urlsplit(str(connection.url))
-    return f"{WEB_SCHEME.get(parts.scheme, parts.scheme)}://{parts.netloc}"
+    scope = connection.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    # the URL's scheme and authority come from these three only (starlette's URL(scope))
+    seen = (scope.get("scheme", "http"), host, scope.get("server"))
+    origin = _origins.get(seen)
+    if origin is None:
+        parts = urlsplit(str(connection.url))
+        origin = f"{WEB_SCHEME.get(parts.scheme, parts.scheme)}://{parts.netloc}"
+        if len(_origins) >= ORIGINS_KEPT:
+            _origins.clear()
+        _origins[seen] = origin
+    return origin
 
 
 def api_base(connection: Connection, suffix: str) -> str:

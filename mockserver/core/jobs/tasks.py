@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from mockserver.core import json_codec
 from mockserver.core.faults.armed import WebhookFault
 from mockserver.core.store import Store
 
@@ -199,11 +200,11 @@ class TaskStore:
 def _task(row: Any) -> Task:
     return Task(
         id=row["id"], provider=row["provider"], seq=row["seq"], owner=row["owner"],
-        kind=row["kind"], request=json.loads(row["request"]),
-        schedule=[(s, t) for s, t in json.loads(row["schedule"])], outcome=row["outcome"],
-        error=json.loads(row["error"]) if row["error"] else None,
-        result=json.loads(row["result"]), callback_url=row["callback_url"],
+        kind=row["kind"], request=json_codec.loads(row["request"]),
+        schedule=[(s, t) for s, t in json_codec.loads(row["schedule"])], outcome=row["outcome"],
+        error=json_codec.loads(row["error"]) if row["error"] else None,
+        result=json_codec.loads(row["result"]), callback_url=row["callback_url"],
         created_at=row["created_at"], finalized_at=row["finalized_at"],
-        webhook_fault=WebhookFault(**json.loads(row["webhook_fault"]))
+        webhook_fault=WebhookFault(**json_codec.loads(row["webhook_fault"]))
         if row["webhook_fault"] else None,
     )
