@@ -20,11 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mockserver.core.clock import Clock
 from mockserver.core.settings import Settings
 from mockserver.core.store import Store
 from mockserver.http.app import create_app
 
 KEY = "lane-key"
+OTHER = "other-key"
+"""A second accepted key: another account, which owns none of the jobs."""
 IDEMPOTENCY = "9b0f1f5e-6f0c-4c53-8f55-3c1b6f0f8f10"
 EXAMPLES = 150
 """Requests per operation (the suite's thorough profile runs more, see ``conftest``)."""
@@ -49,12 +52,16 @@ class Pair:
 
     def __init__(self, tmp: Path) -> None:
         self.loop = asyncio.new_event_loop()
-        Store(str(tmp / "True.db")).close()  # one key salt for both: the same account labels
+        # one key salt and one manual clock start for both: the same labels and times
+        store = Store(str(tmp / "True.db"))
+        Clock("manual", 1.0, store)
+        store.close()
         shutil.copy(tmp / "True.db", tmp / "False.db")
         self.clients = [
             httpx.AsyncClient(base_url="http://127.0.0.1:8080", transport=httpx.ASGITransport(
                 create_app(Settings(state_path=str(tmp / f"{lane}.db"), clock="manual",
-                                    api_keys=(KEY, f"spk_{KEY}")), direct_lane=lane)))
+                                    api_keys=(KEY, f"spk_{KEY}", OTHER, f"spk_{OTHER}")),
+                           direct_lane=lane)))
             for lane in (True, False)]
         self.ids = self._submit()
 
@@ -121,8 +128,10 @@ def requests(draw: st.DrawFn, template: str, names: list[str],
     headers: dict[str, str] = {}
     if key is not None:
         name, right = key
-        form = draw(st.sampled_from(["right", "absent", "empty", "wrong", "bare", "misplaced"]))
-        headers = {"right": {name: right}, "absent": {}, "empty": {name: ""},
+        form = draw(st.sampled_from(["right", "other", "absent", "empty", "wrong", "bare",
+                                     "misplaced"]))
+        headers = {"right": {name: right}, "other": {name: right.replace(KEY, OTHER)},
+                   "absent": {}, "empty": {name: ""},
                    "wrong": {name: right.replace(KEY, "nope")},
                    "bare": {name: KEY}, "misplaced": {"X-API-Key": right}}[form]
     url = path + ("?" + "&".join(f"{quote(n)}={quote(v, safe='')}" for n, v in query)

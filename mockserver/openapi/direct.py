@@ -22,7 +22,10 @@ Operations with a request body keep connexion's own path.
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from connexion.context import _context, _operation, _receive, _scope
@@ -36,6 +39,7 @@ from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityOperation
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.operations import AbstractOperation
 from connexion.security import SecurityHandlerFactory
 from connexion.utils import inspect_function_arguments
@@ -45,6 +49,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 CONTEXT_KEY = "connexion_context"
 """Where connexion's security layer leaves ``user`` and ``token_info`` in the scope."""
+ROUTING_KEY = "connexion_routing"
+"""Where connexion's routing notes the operation it chose."""
+ARGUMENTS_KEPT = 4096
+"""Validated argument sets remembered per operation (one per distinct query string and key)."""
+ROUTES_KEPT = 4096
+"""Routing decisions remembered (paths with ids in them: one per job polled)."""
 
 
 def is_direct(operation: AbstractOperation) -> bool:
@@ -57,8 +67,10 @@ class DirectOperation:
 
     def __init__(self, operation: AbstractOperation, *, security: SecurityHandlerFactory,
                  validator_map: dict[str, Any], strict_validation: bool,
-                 pythonic_params: bool, jsonifier: Jsonifier, next_app: ASGIApp) -> None:
+                 pythonic_params: bool, jsonifier: Jsonifier, next_app: ASGIApp,
+                 routes: RouteMemo) -> None:
         self.operation = operation
+        self.routes = routes
         self.uri_parser = operation.uri_parser_class(operation.parameters,
                                                      operation.body_definition())
         checked = SecurityOperation.from_operation(operation, next_app=next_app,
@@ -74,19 +86,31 @@ class DirectOperation:
         self.sanitize = pythonic if pythonic_params else sanitized
         self.responses = AsyncResponseDecorator(framework=StarletteFramework,
                                                 jsonifier=jsonifier)
+        # validated arguments by what they derive from: a poll repeats its query string
+        self.pure = all(p["in"] in ("query", "path") for p in operation.parameters)
+        self.kept: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.routes.remember(scope, self)
         request = ConnexionRequest(scope, receive, uri_parser=self.uri_parser)
         if self.verify is not None:
             await self.verify(request)
-        self.parameters.validate_request(request)
-        _context.set(scope.get("extensions", {}).get(CONTEXT_KEY, {}))
+        context = scope.get("extensions", {}).get(CONTEXT_KEY, {})
+        _context.set(context)
         _operation.set(self.operation)
         _receive.set(receive)
         _scope.set(scope)
-        kwargs = connexion_kwargs(request, request_body=None, files={},
-                                  arguments=self.arguments, has_kwargs=self.has_kwargs,
-                                  sanitize=self.sanitize)
+        seen = self.arguments_seen(scope, context)
+        kwargs = self.kept.get(seen) if seen is not None else None
+        if kwargs is None:
+            self.parameters.validate_request(request)
+            kwargs = connexion_kwargs(request, request_body=None, files={},
+                                      arguments=self.arguments, has_kwargs=self.has_kwargs,
+                                      sanitize=self.sanitize)
+            if seen is not None:
+                if len(self.kept) >= ARGUMENTS_KEPT:
+                    self.kept.clear()
+                self.kept[seen] = kwargs
         if self.awaitable:
             result = await self.handler(**kwargs)
         else:
@@ -94,6 +118,77 @@ class DirectOperation:
         if not StarletteFramework.is_framework_response(result):
             result = self.responses.build_framework_response(result)
         await result(scope, receive, send)
+
+    def arguments_seen(self, scope: Scope, context: dict[str, Any]) -> tuple[Any, ...] | None:
+        """What parameter validation and the handler's arguments depend on, when they depend
+        on nothing but the query string, the path parameters and the key (no header or cookie
+        parameters); None otherwise."""
+        if not self.pure:
+            return None
+        return (scope.get("query_string", b""), tuple(scope.get("path_params", {}).items()),
+                context.get("user"))
+
+@dataclass(frozen=True)
+class Routed:
+    """What connexion's routing did with one request path: the operation it chose, the path
+    parameters it read and what it noted in the scope."""
+
+    operation: DirectOperation
+    path_params: dict[str, Any]
+    routing: dict[str, Any]
+
+    def scope_for(self, scope: Scope) -> Scope:
+        """``scope`` as connexion's routing hands it on (a copy, path parameters and the
+        operation added)."""
+        routed = dict(scope)
+        routed.setdefault("path_params", {}).update(self.path_params)
+        routed.setdefault("extensions", {}).setdefault(ROUTING_KEY, {}).update(self.routing)
+        return routed
+
+
+class RouteMemo:
+    """connexion's routing decisions for the paths the direct lane served, by (method,
+    root path, path): all its routers read. Routes are fixed once the app is built, so the
+    same three give the same decision, and a repeated request (a poll) skips the Swagger UI
+    and routing routers."""
+
+    def __init__(self, kept: int = ROUTES_KEPT) -> None:
+        self._kept = kept
+        self._routes: dict[tuple[str, str, str], Routed] = {}
+
+    @staticmethod
+    def _key(scope: Scope) -> tuple[str, str, str]:
+        return scope["method"], scope.get("root_path", ""), scope["path"]
+
+    def remember(self, scope: Scope, operation: DirectOperation) -> None:
+        """Note that routing sent ``scope``'s path to ``operation``."""
+        key = self._key(scope)
+        if key in self._routes:
+            return
+        if len(self._routes) >= self._kept:
+            self._routes.clear()
+        self._routes[key] = Routed(operation, dict(scope.get("path_params", {})),
+                                   dict(scope.get("extensions", {}).get(ROUTING_KEY, {})))
+
+    def recall(self, scope: Scope) -> Routed | None:
+        """The decision routing made for this path before, if it sent it down this lane."""
+        return self._routes.get(self._key(scope))
+
+
+class RememberedRoutes:
+    """connexion middleware (before its Swagger UI and routing) that sends a path routed
+    to the direct lane before straight there."""
+
+    def __init__(self, app: ASGIApp, *, routes: RouteMemo) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        routed = self.routes.recall(scope) if scope["type"] == "http" else None
+        if routed is None:
+            await self.app(scope, receive, send)
+        else:
+            await routed.operation(routed.scope_for(scope), receive, send)
 
 
 class Passthrough:
@@ -120,8 +215,9 @@ class DirectAPI(RoutedAPI[DirectOperation | Passthrough]):
     def __init__(self, *args: Any, security_map: dict[str, type] | None = None,
                  validator_map: dict[str, Any] | None = None, strict_validation: bool = False,
                  pythonic_params: bool = False, jsonifier: Jsonifier | None = None,
-                 **kwargs: Any) -> None:
+                 routes: RouteMemo | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.routes = routes or RouteMemo()
         self.security = SecurityHandlerFactory(security_map)
         self.validator_map = {**VALIDATOR_MAP, **(validator_map or {})}
         self.strict_validation = strict_validation
@@ -137,7 +233,7 @@ class DirectAPI(RoutedAPI[DirectOperation | Passthrough]):
                                validator_map=self.validator_map,
                                strict_validation=self.strict_validation,
                                pythonic_params=self.pythonic_params, jsonifier=self.jsonifier,
-                               next_app=self.next_app)
+                               next_app=self.next_app, routes=self.routes)
 
 
 class DirectMiddleware(RoutedMiddleware[DirectAPI]):
@@ -146,10 +242,24 @@ class DirectMiddleware(RoutedMiddleware[DirectAPI]):
 
     api_cls = DirectAPI
 
+    def __init__(self, app: ASGIApp, *, routes: RouteMemo) -> None:
+        super().__init__(app)
+        self.routes = routes
 
-def middlewares(direct_lane: bool = True) -> list[type]:
-    """connexion's default middleware list, with the direct lane right after its routing."""
-    stack = list(ConnexionMiddleware.default_middlewares)
+    def add_api(self, specification: Any, **kwargs: Any) -> DirectAPI:
+        """The spec's operations, served on this middleware's routes."""
+        api: DirectAPI = super().add_api(specification, routes=self.routes, **kwargs)
+        return api
+
+
+def middlewares(direct_lane: bool = True) -> list[Callable[..., ASGIApp]]:
+    """connexion's default middleware list with the direct lane: served right after its
+    routing, and a path it served before sent there ahead of the Swagger UI and routing."""
+    stack: list[Callable[..., ASGIApp]] = list(ConnexionMiddleware.default_middlewares)
     if direct_lane:
-        stack.insert(stack.index(RoutingMiddleware) + 1, DirectMiddleware)
+        routes = RouteMemo()
+        stack.insert(stack.index(RoutingMiddleware) + 1,
+                     functools.partial(DirectMiddleware, routes=routes))
+        stack.insert(stack.index(SwaggerUIMiddleware),
+                     functools.partial(RememberedRoutes, routes=routes))
     return stack
