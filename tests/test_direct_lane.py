@@ -1,4 +1,4 @@
-"""The direct lane answers exactly as connexion's own layers do.
+"""The direct lane and the remembered routes answer exactly as connexion's own layers do.
 
 Two servers from the same seed, one with the direct lane (as served) and one without
 (every operation through connexion's security, validation and decorator layers), get the
@@ -156,3 +156,39 @@ def test_the_direct_lane_answers_as_connexions_layers_do(
 
     same()
 
+
+
+BODIED = [  # (method, path, its fields, the key header) : operations that keep connexion's layers
+    ("POST", "/muzaic/soundtrack", ["regions", "duration", "tags", "intensity"],
+     ("MuzaicAPI-Secret-Key", KEY)),
+    ("POST", "/musicgen/api/v1/generate", ["prompt", "duration", "model", "webhook_url"],
+     ("Authorization", f"Bearer {KEY}")),
+    ("PUT", "/soundpiece/v1/create.new_fx", ["idempotency_key", "prompt", "duration"],
+     ("Authorization", f"Bearer spk_{KEY}")),
+]
+
+FIELD_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 400), st.text(max_size=8),
+                         st.sampled_from(["lofi", IDEMPOTENCY, "http://127.0.0.1:9/hook"]),
+                         st.lists(st.fixed_dictionaries(
+                             {}, optional={"time": st.integers(-2, 30),
+                                           "duration": st.integers(-2, 30),
+                                           "action": st.sampled_from(["generate", "x"])}),
+                             max_size=2))
+
+
+@pytest.mark.parametrize("method, path, fields, key", BODIED, ids=[p for _, p, _, _ in BODIED])
+def test_operations_with_a_body_answer_the_same_through_remembered_routes(
+        pair: Pair, method: str, path: str, fields: list[str], key: tuple[str, str]) -> None:
+    """The routing memo sends these past the routers, into connexion's own layers."""
+    @settings(max_examples=EXAMPLES // 3, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(body=st.dictionaries(st.sampled_from([*fields, "extra"]), FIELD_VALUES, max_size=4),
+           keyed=st.booleans())
+    def same(body: dict[str, object], keyed: bool) -> None:
+        headers = dict([key]) if keyed else {}
+        direct, layered = pair.both(method, path, json=body, headers=headers)
+        assert direct.status_code < 500, (body, direct.text)
+        assert (direct.status_code, direct.headers.items(), direct.content) == (
+            layered.status_code, layered.headers.items(), layered.content), body
+
+    same()

@@ -17,7 +17,12 @@ connexion's order:
 
 Every error they raise is the one connexion's layers raise, and leaves through the same
 exception handlers (connexion's ``ExceptionMiddleware`` is outside this middleware).
-Operations with a request body keep connexion's own path.
+Operations with a request body keep connexion's own layers.
+
+Two memos, both of pure functions, save the rest of a repeated request's work: connexion's
+routing decision by (method, root path, path), so a path routed before skips the Swagger UI
+and routing routers (``RememberedRoutes``, for every operation); and a bodiless operation's
+validated arguments by (query string, path parameters, key).
 """
 
 from __future__ import annotations
@@ -133,7 +138,7 @@ class Routed:
     """What connexion's routing did with one request path: the operation it chose, the path
     parameters it read and what it noted in the scope."""
 
-    operation: DirectOperation
+    operation: ASGIApp
     path_params: dict[str, Any]
     routing: dict[str, Any]
 
@@ -147,8 +152,8 @@ class Routed:
 
 
 class RouteMemo:
-    """connexion's routing decisions for the paths the direct lane served, by (method,
-    root path, path): all its routers read. Routes are fixed once the app is built, so the
+    """connexion's routing decisions for the spec's operations, by (method, root path,
+    path): all its routers read. Routes are fixed once the app is built, so the
     same three give the same decision, and a repeated request (a poll) skips the Swagger UI
     and routing routers."""
 
@@ -160,8 +165,9 @@ class RouteMemo:
     def _key(scope: Scope) -> tuple[str, str, str]:
         return scope["method"], scope.get("root_path", ""), scope["path"]
 
-    def remember(self, scope: Scope, operation: DirectOperation) -> None:
-        """Note that routing sent ``scope``'s path to ``operation``."""
+    def remember(self, scope: Scope, operation: ASGIApp) -> None:
+        """Note that routing sent ``scope``'s path to ``operation`` (a direct one, or
+        connexion's layers after routing)."""
         key = self._key(scope)
         if key in self._routes:
             return
@@ -171,13 +177,13 @@ class RouteMemo:
                                    dict(scope.get("extensions", {}).get(ROUTING_KEY, {})))
 
     def recall(self, scope: Scope) -> Routed | None:
-        """The decision routing made for this path before, if it sent it down this lane."""
+        """The decision routing made for this path before, if it sent it to an operation."""
         return self._routes.get(self._key(scope))
 
 
 class RememberedRoutes:
     """connexion middleware (before its Swagger UI and routing) that sends a path routed
-    to the direct lane before straight there."""
+    to an operation before straight there."""
 
     def __init__(self, app: ASGIApp, *, routes: RouteMemo) -> None:
         self.app = app
@@ -192,12 +198,15 @@ class RememberedRoutes:
 
 
 class Passthrough:
-    """An operation the direct lane leaves to connexion's layers."""
+    """An operation the direct lane leaves to connexion's layers after routing (its path is
+    remembered all the same: a repeated request skips the routers)."""
 
-    def __init__(self, next_app: ASGIApp) -> None:
+    def __init__(self, next_app: ASGIApp, routes: RouteMemo) -> None:
         self.next_app = next_app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.routes.remember(scope, self.next_app)
         await self.next_app(scope, receive, send)
 
 
@@ -228,7 +237,7 @@ class DirectAPI(RoutedAPI[DirectOperation | Passthrough]):
     def make_operation(self, operation: AbstractOperation) -> DirectOperation | Passthrough:
         """The direct operation for a bodiless ``operation``, else a pass to connexion."""
         if not is_direct(operation):
-            return Passthrough(self.next_app)
+            return Passthrough(self.next_app, self.routes)
         return DirectOperation(operation, security=self.security,
                                validator_map=self.validator_map,
                                strict_validation=self.strict_validation,
