@@ -35,8 +35,8 @@ _QUICK_DEATHS_ALLOWED = 3
 
 def run_workers(settings: Settings, sock: socket.socket, count: int) -> int:
     """Fork ``count`` workers serving ``sock`` and supervise them; the exit status."""
-    marks = ChangeMarks.shared()
-    started: dict[int, float] = {}  # pid -> when it was forked
+    marks = ChangeMarks.shared(count)
+    started: dict[int, tuple[float, int]] = {}  # pid -> when it was forked, its number
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -46,22 +46,24 @@ def run_workers(settings: Settings, sock: socket.socket, count: int) -> int:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    def fork() -> None:
+    def fork(number: int) -> None:
         pid = os.fork()
         if pid == 0:
-            os._exit(_worker(settings, sock, marks))
-        started[pid] = time.monotonic()
+            os._exit(_worker(settings, sock, marks.for_worker(number)))
+        started[pid] = (time.monotonic(), number)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for _ in range(count):
-        fork()
+    for number in range(count):
+        fork(number)
     quick_deaths, status = 0, 0
     while started:
         pid, code = os.wait()
-        born = started.pop(pid, None)
-        if born is None or stopping:
+        ended = started.pop(pid, None)
+        if ended is None or stopping:
             continue
+        born, number = ended
+        marks.settle(number)  # its queued journal rows died with it: nobody waits for them
         quick_deaths = quick_deaths + 1 if time.monotonic() - born < _QUICK_DEATH_SECONDS else 0
         if quick_deaths >= _QUICK_DEATHS_ALLOWED:
             print(f"mockserver: workers keep dying as they start (last: {_how(code)});"
@@ -71,7 +73,7 @@ def run_workers(settings: Settings, sock: socket.socket, count: int) -> int:
             continue
         print(f"mockserver: worker {pid} ended ({_how(code)}); starting another",
               file=sys.stderr, flush=True)
-        fork()
+        fork(number)
     return status
 
 

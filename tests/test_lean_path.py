@@ -71,3 +71,36 @@ def test_a_clean_stop_writes_the_queued_journal(tmp_path: Path) -> None:
     with sqlite3.connect(state) as conn:
         rows = conn.execute("SELECT path, status FROM journal").fetchall()
     assert rows == [("/muzaic/accountDetails", 200)]
+
+
+def test_a_flush_on_one_worker_writes_the_other_workers_queue(tmp_path: Path) -> None:
+    """Two workers' stores on one file (as ``serve --workers 2`` makes them): a row queued
+    by one is read at once by the other, which asks for it through the shared page."""
+    from mockserver.core.marks import ChangeMarks
+
+    marks = ChangeMarks.shared(2)
+    stores = [Store(str(tmp_path / "s.db"), defer_interval=3600) for _ in range(2)]
+    for number, store in enumerate(stores):
+        backlogs = marks.for_worker(number).backlogs()
+        assert backlogs is not None
+        store.share_queue(backlogs)
+    queued = stores[0].defer(JOURNAL_ROW, ("/on-worker-0",))  # starts worker 0's writer
+    assert not queued.written
+    assert [e["path"] for e in read_journal(stores[1])] == ["/on-worker-0"]
+    assert queued.written
+    for store in stores:
+        store.close()
+
+
+def test_a_worker_that_ended_is_not_waited_for(tmp_path: Path) -> None:
+    from mockserver.core.marks import ChangeMarks
+
+    marks = ChangeMarks.shared(2)
+    gone = marks.for_worker(1).backlogs()
+    here = marks.for_worker(0).backlogs()
+    assert gone is not None and here is not None
+    gone.queued(3)  # three rows queued, never written: the worker was killed
+    assert not here.wait_for_others(timeout=0.05)  # bounded
+    marks.settle(1)  # the supervisor saw it end
+    assert here.wait_for_others(timeout=0.05)
+    assert marks.for_worker(1).backlogs().start() == 3  # type: ignore[union-attr]

@@ -4,23 +4,31 @@ A request's journal row is the case: the answer does not depend on it, and one i
 its commit) per request cost more than the rest of a cheap request's own work. Statements
 are queued in order and written by a background thread every ``interval`` seconds, all in
 one transaction; a reader that must see them (``/_mock/journal``, ``/_mock/verify``,
-``reset``) flushes first, so nothing queued is ever invisible to the server itself. The
-queue is bounded: at ``limit`` statements the caller writes the batch itself. A clean stop
-writes what is queued; a killed process (``kill -9``) loses at most the last ``interval``.
+``reset``) flushes first, so nothing queued is ever invisible to the server itself. With
+several workers (``serve --workers N``), that reader's flush asks the other workers to write
+their queues too and waits for them (``marks.Backlogs``); each worker's writer looks for such
+a request every ``ASKED_STEP`` seconds. The queue is bounded: at ``limit`` statements the
+caller writes the batch itself. A clean stop writes what is queued; a killed process
+(``kill -9``) loses at most the last ``interval``.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.core.marks import Backlogs
+
 _RETURNING = re.compile(r"\bRETURNING\s+id\s*$", re.IGNORECASE)
 INTERVAL = 0.05
 """Seconds between background flushes (the most a killed process can lose)."""
+ASKED_STEP = 0.003
+"""Seconds between a worker's looks at whether another worker asks for its queued rows."""
 LIMIT = 2000
 """Statements queued before the caller writes them itself (the queue's bound)."""
 
@@ -48,6 +56,14 @@ class DeferredWrites:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._backlogs: Backlogs | None = None
+        self._added = self._written = 0
+
+    def share(self, backlogs: Backlogs) -> None:
+        """Write this worker's queue when another worker asks (``serve --workers N``), and
+        tell them how far it has written."""
+        self._backlogs = backlogs
+        self._added = self._written = backlogs.start()
 
     def add(self, sql: str, params: Sequence[Any]) -> Deferred:
         """Queue a statement; written within ``interval`` (at once when the queue is full or
@@ -56,14 +72,23 @@ class DeferredWrites:
         with self._guard:
             self._queue.append(item)
             full = len(self._queue) >= self._limit
+            self._added += 1
+            if self._backlogs is not None:
+                self._backlogs.queued(self._added)
         if full or self._interval <= 0 or self._closed:
             self.flush()
         elif self._thread is None:
             self._start()
         return item
 
-    def flush(self) -> None:
-        """Write every queued statement now, in one transaction, in the order queued."""
+    def flush(self, everywhere: bool = False) -> None:
+        """Write every queued statement now, in one transaction, in the order queued;
+        ``everywhere``: the other workers' queues too (waiting for them, within a bound)."""
+        self._flush()
+        if everywhere and self._backlogs is not None:
+            self._backlogs.wait_for_others()
+
+    def _flush(self) -> None:
         if not self._queue:
             return
         # the batch is taken inside the store's transaction: its lock orders concurrent
@@ -77,6 +102,9 @@ class DeferredWrites:
                 item.rowid = (int(cursor.fetchone()[0]) if _RETURNING.search(item.sql)
                               else getattr(cursor, "lastrowid", None))
                 item.written = True
+            self._written += len(batch)
+            if self._backlogs is not None:
+                self._backlogs.written(self._written)
 
     def pending(self) -> int:
         """How many statements are queued."""
@@ -88,7 +116,7 @@ class DeferredWrites:
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
-        self.flush()
+        self._flush()
 
     def _start(self) -> None:
         with self._guard:
@@ -98,11 +126,19 @@ class DeferredWrites:
                 self._thread.start()
 
     def _run(self) -> None:
+        asked = self._backlogs.asked() if self._backlogs is not None else 0
+        due = time.monotonic() + self._interval
         while not self._closed:
-            self._wake.wait(self._interval)
+            # with other workers, look every few milliseconds whether one asks for the rows
+            self._wake.wait(self._interval if self._backlogs is None else ASKED_STEP)
+            if self._backlogs is not None and self._backlogs.asked() != asked:
+                asked, due = self._backlogs.asked(), 0.0
+            if time.monotonic() < due:
+                continue
+            due = time.monotonic() + self._interval
             if self._queue:
                 try:
-                    self.flush()
+                    self._flush()
                 except Exception:
                     if self._closed:  # the connection was closed under us: close() flushed
                         return

@@ -73,12 +73,18 @@ class Services:
         limits = settings.memory_limits()
         configured_faults = settings.fault_rules()  # a bad rule stops the start before state opens
         # several processes share the state (workers, or servers on one PostgreSQL database):
-        # a journal row is written at once, since the next request (a verify) may reach
-        # another process, which cannot see this one's queue; the background loops run in
-        # the one holding the lease, which polls the store for the others' work
+        # the background loops run in the one holding the lease, which polls the store for
+        # the others' work. Journal rows: workers of one serve queue them, and a reader asks
+        # the others for theirs (shared memory); servers on one PostgreSQL database share
+        # no memory, so there a row is written at once (the next request, a verify, may
+        # reach another server)
         shared = settings.workers > 1 or is_postgres(settings.state_path)
-        store = open_store(settings.state_path, defer_interval=0 if shared else INTERVAL)
         marks = marks or ChangeMarks()
+        backlogs = None if is_postgres(settings.state_path) else marks.backlogs()
+        at_once = shared and backlogs is None
+        store = open_store(settings.state_path, defer_interval=0 if at_once else INTERVAL)
+        if backlogs is not None:
+            store.share_queue(backlogs)
         clock = Clock(settings.clock, settings.speed, store, marks)
         worker = worker_id()
         poll = POLL_SECONDS if shared else None

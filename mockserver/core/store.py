@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from mockserver.core.deferred import INTERVAL, Deferred, DeferredWrites
 from mockserver.core.keyhash import SALT_META, KeyHasher
+from mockserver.core.marks import Backlogs
 
 _SHARED_SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -239,9 +240,15 @@ class Store(ABC):
         request path (``deferred``); a reader that must see it calls ``flush`` first."""
         return self._deferred.add(sql, params)
 
-    def flush(self) -> None:
-        """Write the deferred statements now."""
-        self._deferred.flush()
+    def flush(self, everywhere: bool = True) -> None:
+        """Write the deferred statements now; ``everywhere``: the other workers' too, when
+        this store's queue is shared (``share_queue``)."""
+        self._deferred.flush(everywhere)
+
+    def share_queue(self, backlogs: Backlogs) -> None:
+        """This store is one worker's of several on one file: a flush also writes the other
+        workers' deferred statements (``marks.Backlogs``)."""
+        self._deferred.share(backlogs)
 
     @property
     def in_transaction(self) -> bool:

@@ -235,7 +235,7 @@ def create_app(settings: Settings, services: Services | None = None, *,
     sockets_app = InputGuard(Router(routes=sockets), limits, PLAIN_ERRORS)
     dispatcher = PrefixDispatcher([("/_mock", admin), (DOWNLOADS, downloads), *routes], fallback,
                                   services.run_background, sockets_app,
-                                  on_stop=services.store.flush)
+                                  on_stop=lambda: services.store.flush(everywhere=False))
     sensitive = {h for p in providers for h in p.sensitive_headers}
 
     def locate(method: str, path: str) -> Location:

@@ -176,8 +176,8 @@ def test_kill_9_of_the_lease_holder_moves_the_background_loops(server: ServerPro
 
 def test_a_request_answered_by_one_worker_is_verified_at_once_on_the_other(
         server: ServerProcess) -> None:
-    """Journal rows are written before the answer when workers share the file (no worker
-    can see another's queue of deferred rows)."""
+    """A worker's journal rows wait in its queue; the verify on the other worker asks for
+    them (shared memory) and waits until they are written."""
     with ExitStack() as stack:
         one, other = _clients_on_both_workers(server, stack)
         found = []
