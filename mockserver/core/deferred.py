@@ -57,13 +57,13 @@ class DeferredWrites:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._backlogs: Backlogs | None = None
-        self._added = self._written = 0
+        self._added = self._written = self._published = 0
 
     def share(self, backlogs: Backlogs) -> None:
         """Write this worker's queue when another worker asks (``serve --workers N``), and
         tell them how far it has written."""
         self._backlogs = backlogs
-        self._added = self._written = backlogs.start()
+        self._added = self._written = self._published = backlogs.start()
 
     def add(self, sql: str, params: Sequence[Any]) -> Deferred:
         """Queue a statement; written within ``interval`` (at once when the queue is full or
@@ -103,8 +103,13 @@ class DeferredWrites:
                               else getattr(cursor, "lastrowid", None))
                 item.written = True
             self._written += len(batch)
-            if self._backlogs is not None:
-                self._backlogs.written(self._written)
+            done = self._written
+        if self._backlogs is not None:
+            # told after the commit (a reader that sees the count reads the rows), and never
+            # backwards (two flushes may finish in either order)
+            with self._guard:
+                self._published = max(self._published, done)
+                self._backlogs.written(self._published)
 
     def pending(self) -> int:
         """How many statements are queued."""

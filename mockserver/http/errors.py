@@ -258,8 +258,8 @@ def install_error_handlers(app: Any, fmt: ErrorFormat, index: SpecIndex,
         error = _from_problem(fmt, exc)
         if error.status == 401 and error.message == fmt.missing_key:
             error = hints.missing_key(request, error)
-        allowed = index.allowed_methods(request.url.path)
-        if isinstance(exc, PathParameterProblem) and request.method.upper() not in allowed:
+        if isinstance(exc, PathParameterProblem) and request.method.upper() not in (
+                allowed := index.allowed_methods(request.url.path)):
             # GET /generate/batch: the spec's literal path has no GET; connexion tried the
             # template /generate/{task_id} and its parameter failed. The answer is 405.
             error = ApiError(405, "method not allowed for this endpoint",
