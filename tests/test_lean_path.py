@@ -104,3 +104,19 @@ def test_a_worker_that_ended_is_not_waited_for(tmp_path: Path) -> None:
     marks.settle(1)  # the supervisor saw it end
     assert here.wait_for_others(timeout=0.05)
     assert marks.for_worker(1).backlogs().start() == 3  # type: ignore[union-attr]
+
+
+def test_a_batch_of_rows_is_written_in_multi_row_inserts_with_their_own_ids(
+        tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "s.db"), defer_interval=3600)
+    store.execute(JOURNAL_ROW, ("/before",))  # id 1, written at once
+    entries = [store.defer(JOURNAL_ROW + " RETURNING id", (f"/{n}",)) for n in range(200)]
+    store.defer("DELETE FROM journal WHERE path = ?", ("/7",))  # another statement between
+    entries.append(store.defer(JOURNAL_ROW + " RETURNING id", ("/last",)))
+    store.flush()
+    rows = {row["id"]: row["path"] for row in store.all("SELECT id, path FROM journal")}
+    assert [entry.rowid for entry in entries] == list(range(2, 203))
+    assert all(rows.get(entry.rowid) == path for entry, path in
+               zip(entries, [f"/{n}" for n in range(200)] + ["/last"]) if path != "/7")
+    assert "/7" not in rows.values() and len(rows) == 201
+    store.close()

@@ -33,6 +33,9 @@ LIMIT = 2000
 """Statements queued before the caller writes them itself (the queue's bound)."""
 
 
+InsertRows = Callable[[Any, str, list[Sequence[Any]]], list[int]]
+
+
 @dataclass
 class Deferred:
     """One queued statement; ``rowid`` is the id its insert got, once written."""
@@ -43,12 +46,30 @@ class Deferred:
     written: bool = False
 
 
+def runs(batch: list[Deferred]) -> list[list[Deferred]]:
+    """``batch`` in runs of consecutive ``INSERT ... RETURNING id`` of one statement (other
+    statements alone), in order."""
+    grouped: list[list[Deferred]] = []
+    for item in batch:
+        last = grouped[-1] if grouped else None
+        if (last is not None and last[0].sql == item.sql and _RETURNING.search(item.sql)
+                and item.sql.lstrip()[:6].upper() == "INSERT"):
+            last.append(item)
+        else:
+            grouped.append([item])
+    return grouped
+
+
 class DeferredWrites:
     """The queue of one store's deferred statements and the thread that writes them."""
 
     def __init__(self, transaction: Callable[[], AbstractContextManager[Any]],
-                 interval: float = INTERVAL, limit: int = LIMIT) -> None:
+                 interval: float = INTERVAL, limit: int = LIMIT,
+                 insert_rows: InsertRows | None = None) -> None:
+        """``insert_rows(conn, sql, rows)``: the backend's way to insert many rows of one
+        ``INSERT ... RETURNING id`` at once, giving their ids in order (else one by one)."""
         self._transaction = transaction
+        self._insert_rows = insert_rows
         self._interval = interval
         self._limit = limit
         self._queue: list[Deferred] = []
@@ -96,12 +117,8 @@ class DeferredWrites:
         with self._transaction() as conn:
             with self._guard:
                 batch, self._queue = self._queue, []
-            for item in batch:
-                cursor = conn.execute(item.sql, item.params)
-                # the id: ``RETURNING id`` on either backend, else SQLite's ``lastrowid``
-                item.rowid = (int(cursor.fetchone()[0]) if _RETURNING.search(item.sql)
-                              else getattr(cursor, "lastrowid", None))
-                item.written = True
+            for run in runs(batch):
+                self._write(conn, run)
             self._written += len(batch)
             done = self._written
         if self._backlogs is not None:
@@ -110,6 +127,22 @@ class DeferredWrites:
             with self._guard:
                 self._published = max(self._published, done)
                 self._backlogs.written(self._published)
+
+    def _write(self, conn: Any, run: list[Deferred]) -> None:
+        """Write a run of one statement; the ids of inserted rows on each item."""
+        first = run[0]
+        ids: list[int | None]
+        if len(run) > 1 and self._insert_rows is not None:
+            ids = list(self._insert_rows(conn, first.sql, [item.params for item in run]))
+        else:
+            ids = []
+            for item in run:
+                cursor = conn.execute(item.sql, item.params)
+                # the id: ``RETURNING id`` on either backend, else SQLite's ``lastrowid``
+                ids.append(int(cursor.fetchone()[0]) if _RETURNING.search(item.sql)
+                           else getattr(cursor, "lastrowid", None))
+        for item, rowid in zip(run, ids):
+            item.rowid, item.written = rowid, True
 
     def pending(self) -> int:
         """How many statements are queued."""

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from mockserver.core.deferred import INTERVAL, Deferred, DeferredWrites
+from mockserver.core.deferred import INTERVAL, Deferred, DeferredWrites, InsertRows
 from mockserver.core.keyhash import SALT_META, KeyHasher
 from mockserver.core.marks import Backlogs
 
@@ -129,10 +129,16 @@ class Store(ABC):
         """How many ``transaction`` blocks the holding thread is in."""
         self._owner = 0
         """The thread whose transaction is open (when ``_depth`` > 0)."""
-        self._deferred = DeferredWrites(self.transaction, defer_interval)
+        self._deferred = DeferredWrites(self.transaction, defer_interval,
+                                        insert_rows=self._bulk_inserts())
         self._resets = 0
 
     # --- what each backend implements -------------------------------------------------
+    def _bulk_inserts(self) -> InsertRows | None:
+        """How this backend inserts many rows of one ``INSERT ... RETURNING id`` at once
+        (deferred journal rows); None: one by one."""
+        return None
+
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.deferred import INTERVAL
+from mockserver.core.deferred import INTERVAL, InsertRows
 from mockserver.core.key_migration import hash_clear_keys, is_legacy
 from mockserver.core.keyhash import KeyHasher
 from mockserver.core.store import Connection, Store
@@ -35,6 +36,11 @@ class SqliteStore(Store):
         self._conn.row_factory = sqlite3.Row
         self._session = self._conn
         self._held: dict[str, int] = {}
+        # writers of one file take turns on a lock file first: the kernel wakes the next at
+        # once, where SQLite's own busy wait sleeps up to 100 ms between tries (a worker's
+        # event loop waited behind its journal writer for a second or more)
+        self._writers = (None if path == ":memory:" else
+                         os.open(f"{path}.write.lock", os.O_RDWR | os.O_CREAT, 0o600))
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
@@ -69,11 +75,27 @@ class SqliteStore(Store):
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def _bulk_inserts(self) -> InsertRows:
+        return insert_rows
+
     def _begin(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")  # the write lock now: the file's only writer
+        if self._writers is not None:
+            fcntl.flock(self._writers, fcntl.LOCK_EX)
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")  # the write lock now: the file's only writer
+        except BaseException:
+            self._let_writers_on()
+            raise
 
     def _finish(self, commit: bool) -> None:
-        self._conn.execute("COMMIT" if commit else "ROLLBACK")
+        try:
+            self._conn.execute("COMMIT" if commit else "ROLLBACK")
+        finally:
+            self._let_writers_on()
+
+    def _let_writers_on(self) -> None:
+        if self._writers is not None:
+            fcntl.flock(self._writers, fcntl.LOCK_UN)
 
     def _empty(self, conn: Connection, tables: Sequence[str]) -> None:
         for table in tables:
@@ -117,6 +139,9 @@ class SqliteStore(Store):
             for name in list(self._held):
                 self.let_go(name)
             self._conn.close()
+            if self._writers is not None:
+                os.close(self._writers)
+                self._writers = None
 
 
 def _create_private(path: Path) -> None:
@@ -129,3 +154,26 @@ def _create_private(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError, PermissionError):
             if each.stat().st_mode & 0o077:
                 each.chmod(0o600)
+
+
+_VALUES = re.compile(r"^(?P<head>.*?\bVALUES\s*)(?P<row>\(.*\))\s*RETURNING\s+id\s*$",
+                     re.IGNORECASE | re.DOTALL)
+ROWS_PER_INSERT = 75
+"""Rows per multi-row INSERT (within SQLite's oldest limit of 999 parameters at 12 columns)."""
+
+
+def insert_rows(conn: Connection, sql: str, rows: list[Sequence[Any]]) -> list[int]:
+    """Insert ``rows`` with ``sql`` (one row's ``INSERT ... VALUES (?, ...) RETURNING id``)
+    in multi-row statements: each is one step of SQLite, so a writer holding the file's
+    write lock needs the GIL once per statement, not once per row. The ids are consecutive
+    (one writer, ``INTEGER PRIMARY KEY``), the last one read back."""
+    shape = _VALUES.match(sql)
+    assert shape is not None, f"not a one-row INSERT ... RETURNING id: {sql}"
+    ids: list[int] = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start:start + ROWS_PER_INSERT]
+        conn.execute(shape["head"] + ", ".join([shape["row"]] * len(chunk)),
+                     [value for row in chunk for value in row])
+        last = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        ids.extend(range(last - len(chunk) + 1, last + 1))
+    return ids
