@@ -120,3 +120,28 @@ def test_a_batch_of_rows_is_written_in_multi_row_inserts_with_their_own_ids(
                zip(entries, [f"/{n}" for n in range(200)] + ["/last"]) if path != "/7")
     assert "/7" not in rows.values() and len(rows) == 201
     store.close()
+
+
+def test_a_batch_that_fails_is_counted_so_no_worker_waits_for_it(tmp_path: Path) -> None:
+    from mockserver.core.marks import ChangeMarks
+
+    marks = ChangeMarks.shared(2)
+    stores = [Store(str(tmp_path / "s.db"), defer_interval=3600) for _ in range(2)]
+    backlogs = [marks.for_worker(n).backlogs() for n in range(2)]
+    for store, backlog in zip(stores, backlogs):
+        assert backlog is not None
+        store.share_queue(backlog)
+    stores[0].defer("INSERT INTO no_such_table (x) VALUES (?) RETURNING id", (1,))
+    assert backlogs[1].wait_for_others(timeout=5.0)  # type: ignore[union-attr]
+    stores[0].defer(JOURNAL_ROW, ("/after",))  # the writer went on
+    assert [e["path"] for e in read_journal(stores[1])] == ["/after"]
+    for store in stores:
+        store.close()
+
+
+def test_big_integers_read_back_as_integers() -> None:
+    from mockserver.core import json_codec
+
+    assert json_codec.loads('{"n": 123456789012345678901234567890}') == {
+        "n": 123456789012345678901234567890}
+    assert json_codec.loads(b"[1.5, 18446744073709551615]") == [1.5, 18446744073709551615]

@@ -28,3 +28,14 @@ def test_api_base_drops_the_operation_path() -> None:
     assert api_base(request, "/generate/abc") == "http://127.0.0.1:8080/musicgen/api/v1"
     assert api_base(connection("ws", "/ws/stream"), "/ws/stream") == "http://127.0.0.1:8080"
     assert api_base(request, "/other") == "http://127.0.0.1:8080/musicgen/api/v1/generate/abc"
+
+
+def test_origin_without_a_host_header_uses_the_server_however_it_is_given() -> None:
+    """The ASGI ``server`` may be a list (starlette's TestClient) or a tuple (uvicorn)."""
+    for server in (["127.0.0.1", 9001], ("127.0.0.1", 9001)):
+        scope = {"type": "http", "scheme": "http", "path": "/", "query_string": b"",
+                 "headers": [], "server": server}
+        assert origin_of(HTTPConnection(scope)) == "http://127.0.0.1:9001"
+    other = {"type": "http", "scheme": "http", "path": "/", "query_string": b"",
+             "headers": [], "server": ("127.0.0.1", 9002)}
+    assert origin_of(HTTPConnection(other)) == "http://127.0.0.1:9002"  # not the one kept

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -114,19 +115,22 @@ class DeferredWrites:
             return
         # the batch is taken inside the store's transaction: its lock orders concurrent
         # flushes, so rows are written (and get their ids) in the order they were queued
-        with self._transaction() as conn:
+        batch: list[Deferred] = []
+        try:
+            with self._transaction() as conn:
+                with self._guard:
+                    batch, self._queue = self._queue, []
+                for run in runs(batch):
+                    self._write(conn, run)
+        finally:
+            # told after the commit (a reader that sees the count reads the rows), never
+            # backwards (two flushes may finish in either order); a failed batch is gone
+            # (rolled back) all the same: counted, so that no other worker waits for it
             with self._guard:
-                batch, self._queue = self._queue, []
-            for run in runs(batch):
-                self._write(conn, run)
-            self._written += len(batch)
-            done = self._written
-        if self._backlogs is not None:
-            # told after the commit (a reader that sees the count reads the rows), and never
-            # backwards (two flushes may finish in either order)
-            with self._guard:
-                self._published = max(self._published, done)
-                self._backlogs.written(self._published)
+                self._written += len(batch)
+                self._published = max(self._published, self._written)
+                if self._backlogs is not None:
+                    self._backlogs.written(self._published)
 
     def _write(self, conn: Any, run: list[Deferred]) -> None:
         """Write a run of one statement; the ids of inserted rows on each item."""
@@ -180,4 +184,5 @@ class DeferredWrites:
                 except Exception:
                     if self._closed:  # the connection was closed under us: close() flushed
                         return
-                    raise
+                    # the batch is lost (a full disk, a broken row); the writer goes on
+                    traceback.print_exc()

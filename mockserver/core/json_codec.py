@@ -6,6 +6,7 @@ decoded before still does, to the same data."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -34,8 +35,16 @@ def dumpb(data: Any) -> bytes:
         return json.dumps(data).encode()
 
 
+_LONG_NUMBER = re.compile(r"\d{20}")
+"""Twenty digits in a row: maybe an integer beyond 64 bits, which orjson reads as a float."""
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON text (a ``ValueError`` for text that is not JSON)."""
+    """Parse JSON text (a ``ValueError`` for text that is not JSON); integers of any size
+    stay integers."""
+    probe = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if _LONG_NUMBER.search(probe):
+        return json.loads(text)
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:

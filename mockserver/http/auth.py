@@ -9,7 +9,7 @@ places).
 
 from __future__ import annotations
 
-import functools
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -55,11 +55,17 @@ def make_key_check(
     return check
 
 
-@functools.cache
+_accepting: weakref.WeakKeyDictionary[Callable[..., Any], dict[str, bool]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _accepts_kwarg(func: Callable[..., Any], keyword: str) -> bool:
-    """connexion's own test, answered once per function: it reads the check's signature twice
-    on every request."""
-    return bool(AbstractSecurityHandler._accepts_kwarg(func, keyword))
+    """connexion's own test, answered once per function (it reads the check's signature twice
+    on every request); a check is forgotten with its app."""
+    known = _accepting.setdefault(func, {})
+    if keyword not in known:
+        known[keyword] = bool(AbstractSecurityHandler._accepts_kwarg(func, keyword))
+    return known[keyword]
 
 
 def security_map(check: KeyCheck) -> dict[str, type]:

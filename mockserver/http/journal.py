@@ -159,7 +159,7 @@ def journal_id(scope: Scope, store: Store) -> int | None:
     if entry is None:
         return None
     if not entry.written:
-        store.flush()
+        store.flush(everywhere=False)  # this worker's own row
     return entry.rowid
 
 

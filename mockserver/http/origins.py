@@ -29,7 +29,8 @@ def origin_of(connection: Connection) -> str:
     scope = connection.scope
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
     # the URL's scheme and authority come from these three only (starlette's URL(scope))
-    seen = (scope.get("scheme", "http"), host, scope.get("server"))
+    server = scope.get("server")
+    seen = (scope.get("scheme", "http"), host, tuple(server) if server else None)
     origin = _origins.get(seen)
     if origin is None:
         parts = urlsplit(str(connection.url))

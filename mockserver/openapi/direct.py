@@ -39,7 +39,7 @@ from connexion.decorators.parameter import pythonic, sanitized
 from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.jsonifier import Jsonifier
-from connexion.lifecycle import ConnexionRequest
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
@@ -58,13 +58,15 @@ ROUTING_KEY = "connexion_routing"
 """Where connexion's routing notes the operation it chose."""
 ARGUMENTS_KEPT = 4096
 """Validated argument sets remembered per operation (one per distinct query string and key)."""
+SCALARS = (str, int, float, bool, type(None))
+"""Argument values a kept argument set may hold (handed to handlers that run at once)."""
 ROUTES_KEPT = 4096
 """Routing decisions remembered (paths with ids in them: one per job polled)."""
 
 
 def is_direct(operation: AbstractOperation) -> bool:
-    """Whether the direct lane serves ``operation``: it has no request body."""
-    return not operation.body_definition()
+    """Whether the direct lane serves ``operation``: it declares no request body."""
+    return not operation.request_body
 
 
 class DirectOperation:
@@ -91,8 +93,11 @@ class DirectOperation:
         self.sanitize = pythonic if pythonic_params else sanitized
         self.responses = AsyncResponseDecorator(framework=StarletteFramework,
                                                 jsonifier=jsonifier)
-        # validated arguments by what they derive from: a poll repeats its query string
-        self.pure = all(p["in"] in ("query", "path") for p in operation.parameters)
+        # validated arguments by what they derive from: a poll repeats its query string. Not
+        # kept when a handler reads more of the context than the key (``user``)
+        self.pure = (all(p["in"] in ("query", "path") for p in operation.parameters)
+                     and not self.has_kwargs
+                     and not {"token_info", "context_"} & set(self.arguments))
         self.kept: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,7 +117,7 @@ class DirectOperation:
             kwargs = connexion_kwargs(request, request_body=None, files={},
                                       arguments=self.arguments, has_kwargs=self.has_kwargs,
                                       sanitize=self.sanitize)
-            if seen is not None:
+            if seen is not None and all(isinstance(v, SCALARS) for v in kwargs.values()):
                 if len(self.kept) >= ARGUMENTS_KEPT:
                     self.kept.clear()
                 self.kept[seen] = kwargs
@@ -120,7 +125,9 @@ class DirectOperation:
             result = await self.handler(**kwargs)
         else:
             result = await run_in_threadpool(self.handler, **kwargs)
-        if not StarletteFramework.is_framework_response(result):
+        if isinstance(result, ConnexionResponse):
+            result = StarletteFramework.connexion_to_framework_response(result)
+        elif not StarletteFramework.is_framework_response(result):
             result = self.responses.build_framework_response(result)
         await result(scope, receive, send)
 
@@ -224,8 +231,11 @@ class DirectAPI(RoutedAPI[DirectOperation | Passthrough]):
     def __init__(self, *args: Any, security_map: dict[str, type] | None = None,
                  validator_map: dict[str, Any] | None = None, strict_validation: bool = False,
                  pythonic_params: bool = False, jsonifier: Jsonifier | None = None,
-                 routes: RouteMemo | None = None, **kwargs: Any) -> None:
+                 routes: RouteMemo | None = None, validate_responses: bool = False,
+                 auth_all_paths: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # the lane has no response validation and no security for undocumented paths
+        self.layers_only = validate_responses or auth_all_paths
         self.routes = routes or RouteMemo()
         self.security = SecurityHandlerFactory(security_map)
         self.validator_map = {**VALIDATOR_MAP, **(validator_map or {})}
@@ -236,7 +246,7 @@ class DirectAPI(RoutedAPI[DirectOperation | Passthrough]):
 
     def make_operation(self, operation: AbstractOperation) -> DirectOperation | Passthrough:
         """The direct operation for a bodiless ``operation``, else a pass to connexion."""
-        if not is_direct(operation):
+        if not is_direct(operation) or self.layers_only:
             return Passthrough(self.next_app, self.routes)
         return DirectOperation(operation, security=self.security,
                                validator_map=self.validator_map,

@@ -13,6 +13,7 @@ import fcntl
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ class SqliteStore(Store):
                          os.open(f"{path}.write.lock", os.O_RDWR | os.O_CREAT, 0o600))
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         self._open()
 
     def _legacy_keys(self, conn: Connection, keys: KeyHasher) -> bool:
@@ -79,8 +80,7 @@ class SqliteStore(Store):
         return insert_rows
 
     def _begin(self) -> None:
-        if self._writers is not None:
-            fcntl.flock(self._writers, fcntl.LOCK_EX)
+        self._take_turn()
         try:
             self._conn.execute("BEGIN IMMEDIATE")  # the write lock now: the file's only writer
         except BaseException:
@@ -92,6 +92,21 @@ class SqliteStore(Store):
             self._conn.execute("COMMIT" if commit else "ROLLBACK")
         finally:
             self._let_writers_on()
+
+    def _take_turn(self) -> None:
+        """Wait for the write lock file, at most as long as SQLite's busy timeout (a writer
+        that holds it longer is stuck: SQLite's own lock then decides, as before)."""
+        if self._writers is None:
+            return
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                fcntl.flock(self._writers, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(TURN_STEP)
 
     def _let_writers_on(self) -> None:
         if self._writers is not None:
@@ -156,8 +171,13 @@ def _create_private(path: Path) -> None:
                 each.chmod(0o600)
 
 
+BUSY_SECONDS = 5.0
+"""How long a writer waits for another to finish (SQLite's busy timeout, the lock file)."""
+TURN_STEP = 0.0002
+"""Seconds between tries at the write lock file (a writer holds it for about a millisecond)."""
 _VALUES = re.compile(r"^(?P<head>.*?\bVALUES\s*)(?P<row>\(.*\))\s*RETURNING\s+id\s*$",
                      re.IGNORECASE | re.DOTALL)
+_NOT_EVERY_ROW = re.compile(r"\bOR\s+\w+\b|\bON\s+CONFLICT\b", re.IGNORECASE)
 ROWS_PER_INSERT = 75
 """Rows per multi-row INSERT (within SQLite's oldest limit of 999 parameters at 12 columns)."""
 
@@ -168,7 +188,9 @@ def insert_rows(conn: Connection, sql: str, rows: list[Sequence[Any]]) -> list[i
     write lock needs the GIL once per statement, not once per row. The ids are consecutive
     (one writer, ``INTEGER PRIMARY KEY``), the last one read back."""
     shape = _VALUES.match(sql)
-    assert shape is not None, f"not a one-row INSERT ... RETURNING id: {sql}"
+    if shape is None or _NOT_EVERY_ROW.search(sql):
+        # a statement that may skip rows (OR IGNORE, ON CONFLICT): ids only row by row
+        return [int(conn.execute(sql, row).fetchone()[0]) for row in rows]
     ids: list[int] = []
     for start in range(0, len(rows), ROWS_PER_INSERT):
         chunk = rows[start:start + ROWS_PER_INSERT]
