@@ -42,6 +42,7 @@ from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
 from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
@@ -86,7 +87,9 @@ class DirectOperation:
         self.parameters = validator_map["parameter"](
             operation.parameters, uri_parser=self.uri_parser,
             strict_validation=strict_validation,
-            security_query_params=security_query_params(operation))
+            # connexion's own list of the query parameters that carry keys
+            security_query_params=RequestValidationOperation(
+                next_app, operation=operation).security_query_params)
         self.handler = operation.function
         self.awaitable = inspect.iscoroutinefunction(self.handler)
         self.arguments, self.has_kwargs = inspect_function_arguments(self.handler)
@@ -215,14 +218,6 @@ class Passthrough:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.routes.remember(scope, self.next_app)
         await self.next_app(scope, receive, send)
-
-
-def security_query_params(operation: AbstractOperation) -> list[str]:
-    """The query parameters that carry keys (strict validation lets them through)."""
-    return [scheme["name"] for requirement in operation.security or []
-            for name in requirement
-            for scheme in [operation.security_schemes[name]]
-            if scheme["type"] == "apiKey" and scheme["in"] == "query"]
 
 
 class DirectAPI(RoutedAPI[DirectOperation | Passthrough]):
