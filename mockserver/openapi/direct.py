@@ -22,7 +22,7 @@ Operations with a request body keep connexion's own layers.
 Two memos, both of pure functions, save the rest of a repeated request's work: connexion's
 routing decision by (method, root path, path), so a path routed before skips the Swagger UI
 and routing routers (``RememberedRoutes``, for every operation); and a bodiless operation's
-validated arguments by (query string, path parameters, key).
+validated arguments by (query string, path parameters), without the key.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ CONTEXT_KEY = "connexion_context"
 """Where connexion's security layer leaves ``user`` and ``token_info`` in the scope."""
 ROUTING_KEY = "connexion_routing"
 """Where connexion's routing notes the operation it chose."""
+MEMO_INPUT_LIMIT = 512
+"""The longest path (or query string and path parameters) a memo keeps: both memos hold at
+most a few MB, whatever the requests."""
 ARGUMENTS_KEPT = 4096
 """Validated argument sets remembered per operation (one per distinct query string and key)."""
 SCALARS = (str, int, float, bool, type(None))
@@ -113,9 +116,12 @@ class DirectOperation:
         _operation.set(self.operation)
         _receive.set(receive)
         _scope.set(scope)
-        seen = self.arguments_seen(scope, context)
-        kwargs = self.kept.get(seen) if seen is not None else None
-        if kwargs is None:
+        seen = self.arguments_seen(scope)
+        kept = self.kept.get(seen) if seen is not None else None
+        if kept is not None:
+            # the context's items last, as connexion's prep_kwargs adds them
+            kwargs = {**kept, **{k: v for k, v in context.items() if k in self.arguments}}
+        else:
             self.parameters.validate_request(request)
             kwargs = connexion_kwargs(request, request_body=None, files={},
                                       arguments=self.arguments, has_kwargs=self.has_kwargs,
@@ -123,7 +129,8 @@ class DirectOperation:
             if seen is not None and all(isinstance(v, SCALARS) for v in kwargs.values()):
                 if len(self.kept) >= ARGUMENTS_KEPT:
                     self.kept.clear()
-                self.kept[seen] = kwargs
+                # kept without the key: a memo must not hold keys (a 30 kB key each)
+                self.kept[seen] = {k: v for k, v in kwargs.items() if k not in context}
         if self.awaitable:
             result = await self.handler(**kwargs)
         else:
@@ -134,14 +141,17 @@ class DirectOperation:
             result = self.responses.build_framework_response(result)
         await result(scope, receive, send)
 
-    def arguments_seen(self, scope: Scope, context: dict[str, Any]) -> tuple[Any, ...] | None:
-        """What parameter validation and the handler's arguments depend on, when they depend
-        on nothing but the query string, the path parameters and the key (no header or cookie
-        parameters); None otherwise."""
+    def arguments_seen(self, scope: Scope) -> tuple[Any, ...] | None:
+        """What parameter validation and the handler's arguments (but the key's) depend on,
+        when that is nothing but a short query string and the path parameters (no header or
+        cookie parameters); None otherwise."""
         if not self.pure:
             return None
-        return (scope.get("query_string", b""), tuple(scope.get("path_params", {}).items()),
-                context.get("user"))
+        query: bytes = scope.get("query_string", b"")
+        params = tuple(scope.get("path_params", {}).items())
+        if len(query) + sum(len(str(value)) for _, value in params) > MEMO_INPUT_LIMIT:
+            return None
+        return query, params
 
 @dataclass(frozen=True)
 class Routed:
@@ -177,9 +187,9 @@ class RouteMemo:
 
     def remember(self, scope: Scope, operation: ASGIApp) -> None:
         """Note that routing sent ``scope``'s path to ``operation`` (a direct one, or
-        connexion's layers after routing)."""
+        connexion's layers after routing); a long path is not kept."""
         key = self._key(scope)
-        if key in self._routes:
+        if key in self._routes or len(key[2]) + len(key[1]) > MEMO_INPUT_LIMIT:
             return
         if len(self._routes) >= self._kept:
             self._routes.clear()
